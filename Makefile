@@ -1,0 +1,46 @@
+# perfwatch: the two set-up commands are `make demo` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: demo test test-unit bench eval lint typecheck system-deps clean
+
+$(STAMP): pyproject.toml recorder/pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]' -e ./recorder
+	touch $(STAMP)
+
+system-deps:
+	bash scripts/system-deps.sh
+
+## The main job on the embedded default.
+demo: $(STAMP)
+	$(PY) -m perfwatch.demo
+
+## Everything CI runs.
+test: $(STAMP) system-deps
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-unit: $(STAMP)
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+## perfwatch's own speed (pytest-benchmark).
+bench: $(STAMP)
+	$(PY) -m pytest tests/bench --benchmark-only --benchmark-json=.artifacts/bench.json $(PYTEST_ARGS)
+
+## Detector quality on the labelled corpus next to this checkout (optional, not part of test).
+eval: $(STAMP)
+	$(PY) scripts/eval_corpus.py
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check perfwatch recorder/src tests benchmarks
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy perfwatch
+
+clean:
+	rm -rf .demo .artifacts .asv

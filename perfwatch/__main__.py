@@ -1,0 +1,3 @@
+from perfwatch.cli import main
+
+raise SystemExit(main())
