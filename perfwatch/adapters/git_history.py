@@ -1,0 +1,97 @@
+"""Read-only git history for analysis (gitpython), a narrow port in the spirit of asv's Repo.
+
+It answers only what the use cases ask: the first-parent commits of a branch (oldest
+first, with dates and summaries), a ref or short sha resolved to a full sha, and the
+merge-base of two commits. It never writes to the repository.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import git
+
+from perfwatch.errors import MissingCommitError, RepositoryError
+from perfwatch.model import Commit
+
+__all__ = ["GitHistory", "open_history"]
+
+_FIELD_SEP = "\x1f"
+
+
+@dataclass(frozen=True)
+class GitHistory:
+    """A git repository opened read-only."""
+
+    path: Path
+    repo: git.Repo
+
+    def current_branch(self) -> str:
+        """The checked-out branch, or ``HEAD`` when detached."""
+        try:
+            return str(self.repo.active_branch.name)
+        except TypeError:  # detached HEAD
+            return "HEAD"
+
+    def resolve(self, ref: str) -> str:
+        """The full 40-hex sha of a branch, tag, ``HEAD~n`` or (short) sha."""
+        try:
+            return str(self.repo.git.rev_parse("--verify", "--quiet", f"{ref}^{{commit}}")).strip()
+        except git.GitCommandError:
+            raise MissingCommitError(
+                f"{ref!r} is not a commit of {self.path}",
+                hint="check the sha or ref (`git log --oneline`), or fetch the missing history",
+                commit=ref,
+            ) from None
+
+    def first_parent(self, branch: str | None = None) -> list[Commit]:
+        """Commits of ``branch`` (default: the current branch) along first parents, oldest first."""
+        ref = branch or "HEAD"
+        tip = self.resolve(ref)
+        fmt = _FIELD_SEP.join(("%H", "%ct", "%s"))
+        try:
+            out = self.repo.git.log("--first-parent", f"--format={fmt}", tip)
+        except git.GitCommandError as err:
+            raise RepositoryError(
+                f"cannot read the history of {ref!r} in {self.path}: {err.stderr.strip()}",
+                hint="check the branch name with `git branch -a`",
+            ) from None
+        commits = []
+        for line in str(out).splitlines():
+            sha, ts, summary = (line.split(_FIELD_SEP, 2) + ["", ""])[:3]
+            commits.append(Commit(sha=sha, date=datetime.fromtimestamp(int(ts), tz=UTC),
+                                  summary=summary))
+        commits.reverse()
+        return commits
+
+    def merge_base(self, a: str, b: str) -> str:
+        """The best common ancestor of two commits (the base a pull request forked from)."""
+        sha_a, sha_b = self.resolve(a), self.resolve(b)
+        try:
+            out = str(self.repo.git.merge_base(sha_a, sha_b)).strip()
+        except git.GitCommandError:
+            out = ""
+        if not out:
+            raise RepositoryError(
+                f"{a} and {b} have no common ancestor in {self.path}",
+                hint="fetch the full history of both branches (`git fetch --unshallow`)",
+            )
+        return out.splitlines()[0]
+
+
+def open_history(path: Path) -> GitHistory:
+    """Open the repository at ``path`` (or one of its parents) read-only."""
+    try:
+        repo = git.Repo(path, search_parent_directories=True)
+    except git.NoSuchPathError:
+        raise RepositoryError(f"{path} does not exist", hint="pass --repo PATH of a git checkout",
+                              path=path) from None
+    except git.InvalidGitRepositoryError:
+        raise RepositoryError(f"{path} is not a git repository",
+                              hint="pass --repo PATH of a git checkout", path=path) from None
+    if not repo.head.is_valid():
+        raise RepositoryError(f"{path} has no commits yet", hint="commit something first",
+                              path=path)
+    return GitHistory(path=path, repo=repo)

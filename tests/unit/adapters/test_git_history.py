@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import git
+import pytest
+
+from perfwatch.adapters.git_history import open_history
+from perfwatch.errors import MissingCommitError, RepositoryError
+from perfwatch.synthetic import START_DATE, make_git_history
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> tuple[Path, list[str]]:
+    path = tmp_path / "repo"
+    path.mkdir()
+    return path, make_git_history(path, 5)
+
+
+def test_first_parent_oldest_first_with_dates(repo: tuple[Path, list[str]]) -> None:
+    path, shas = repo
+    history = open_history(path)
+    commits = history.first_parent()
+    assert [c.sha for c in commits] == shas
+    assert commits[0].date == START_DATE
+    assert commits[4].date == datetime(2026, 1, 5, 13, 0, tzinfo=UTC)
+    assert commits[2].summary == "Change 2: tune the recorder"
+    assert history.current_branch() == "main"
+
+
+def test_fixed_dates_make_fixed_shas(tmp_path: Path, repo: tuple[Path, list[str]]) -> None:
+    (tmp_path / "again").mkdir()
+    assert make_git_history(tmp_path / "again", 5) == repo[1]
+
+
+def test_first_parent_skips_merged_branch_commits(repo: tuple[Path, list[str]]) -> None:
+    path, shas = repo
+    r = git.Repo(path)
+    r.git.checkout("-b", "feature", shas[2])
+    (path / "f.txt").write_text("x")
+    r.index.add(["f.txt"])
+    side = r.index.commit("side work").hexsha
+    r.git.checkout("main")
+    r.git.merge("--no-ff", "-m", "merge feature", "feature")
+    history = open_history(path)
+    main = [c.sha for c in history.first_parent("main")]
+    assert side not in main and main[:5] == shas and len(main) == 6
+    assert history.merge_base("feature", "main") == side
+    assert history.merge_base(side, shas[4]) == shas[2]
+
+
+def test_resolve_short_sha_and_refs(repo: tuple[Path, list[str]]) -> None:
+    path, shas = repo
+    history = open_history(path)
+    assert history.resolve(shas[1][:8]) == shas[1]
+    assert history.resolve("HEAD~1") == shas[3]
+    assert history.resolve("main") == shas[4]
+
+
+def test_unknown_commit_is_missing_commit_error(repo: tuple[Path, list[str]]) -> None:
+    with pytest.raises(MissingCommitError, match="deadbeef.*git log"):
+        open_history(repo[0]).resolve("deadbeef")
+    with pytest.raises(MissingCommitError):
+        open_history(repo[0]).first_parent("no-such-branch")
+
+
+def test_not_a_repository(tmp_path: Path) -> None:
+    with pytest.raises(RepositoryError, match="not a git repository"):
+        open_history(tmp_path)
+    with pytest.raises(RepositoryError, match="does not exist"):
+        open_history(tmp_path / "missing")
