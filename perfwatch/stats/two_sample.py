@@ -1,0 +1,135 @@
+"""Two-sample comparison of raw benchmark samples (base against head).
+
+A rank test (Mann-Whitney U) says *whether* head differs from base; the
+Hodges-Lehmann shift of the log samples says *by how much*, as a relative change
+``head/base - 1`` with a distribution-free confidence interval (Moses' interval,
+read off the sorted pairwise differences at the Mann-Whitney critical value).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import stats as sps
+
+__all__ = ["TwoSampleResult", "compare_samples", "hodges_lehmann", "mwu_null_cdf"]
+
+FloatArray = NDArray[np.float64]
+
+# Exact null distribution of U is used while both samples are at most this large
+# (the counting polynomial has n_base * n_head + 1 terms).
+_EXACT_MAX_N = 60
+
+
+@dataclass(frozen=True)
+class TwoSampleResult:
+    """The outcome of :func:`compare_samples` (names follow SciPy's results)."""
+
+    statistic: float  # Mann-Whitney U of head vs base
+    pvalue: float  # two-sided
+    rel_change: float  # head/base - 1, Hodges-Lehmann estimate on the log scale
+    ci_low: float  # confidence interval of rel_change
+    ci_high: float
+    n_base: int
+    n_head: int
+    confidence: float = 0.95  # level of [ci_low, ci_high]
+
+
+def mwu_null_cdf(m: int, n: int) -> FloatArray:
+    """``P(U <= u)`` for u = 0..m*n under H0 without ties (exact, by counting).
+
+    The counts are the coefficients of the Gaussian binomial ``[m+n choose m]_q``:
+    ``prod_{i=1..m} (1 - q^(n+i)) / (1 - q^i)``.
+    """
+    size = m * n + 1
+    poly = np.zeros(size + n + m + 1, dtype=np.float64)
+    poly[0] = 1.0
+    for i in range(1, m + 1):
+        shifted = np.zeros_like(poly)
+        shifted[n + i :] = poly[: poly.size - (n + i)]
+        poly = poly - shifted  # multiply by (1 - q^(n+i))
+        poly = _divide_one_minus_q_power(poly, i)
+    counts = poly[:size]
+    cdf = np.cumsum(counts)
+    return np.asarray(cdf / cdf[-1], dtype=np.float64)
+
+
+def _divide_one_minus_q_power(poly: FloatArray, i: int) -> FloatArray:
+    """Divide a polynomial by ``(1 - q^i)``: a running sum with lag ``i``."""
+    size = poly.size
+    padded = np.zeros(-(-size // i) * i, dtype=np.float64)
+    padded[:size] = poly
+    return np.asarray(np.cumsum(padded.reshape(-1, i), axis=0).ravel()[:size], dtype=np.float64)
+
+
+def _critical_rank(m: int, n: int, confidence: float) -> int:
+    """0-based index j of the CI's lower end among the sorted m*n pairwise differences.
+
+    ``[D[j], D[mn-1-j]]`` covers the shift with probability ``1 - 2 P(U <= j)``; j is the
+    largest index keeping that at least ``confidence`` (0 when the samples are too small).
+    """
+    tail = (1.0 - confidence) / 2.0
+    if max(m, n) <= _EXACT_MAX_N:
+        cdf = mwu_null_cdf(m, n)
+        count = int(np.searchsorted(cdf, tail + 1e-12, side="right"))  # #u with P(U<=u)<=tail
+        j = count - 1
+    else:
+        z = float(sps.norm.ppf(1.0 - tail))
+        j = math.floor(m * n / 2.0 - z * math.sqrt(m * n * (m + n + 1) / 12.0)) - 1
+    return max(0, min(j, (m * n - 1) // 2))
+
+
+def hodges_lehmann(
+    log_base: FloatArray, log_head: FloatArray, confidence: float
+) -> tuple[float, float, float]:
+    """Shift estimate and Moses CI of ``log_head - log_base`` (all pairwise differences)."""
+    diffs = np.sort((log_head[:, None] - log_base[None, :]).ravel())
+    k = _critical_rank(log_base.size, log_head.size, confidence)
+    return float(np.median(diffs)), float(diffs[k]), float(diffs[diffs.size - 1 - k])
+
+
+def _pvalue(base: FloatArray, head: FloatArray) -> tuple[float, float]:
+    has_ties = np.unique(np.concatenate([base, head])).size < base.size + head.size
+    small = max(base.size, head.size) <= _EXACT_MAX_N
+    method = "exact" if small and not has_ties else "asymptotic"
+    res = sps.mannwhitneyu(head, base, alternative="two-sided", method=method)
+    return float(res.statistic), float(min(1.0, res.pvalue))
+
+
+def compare_samples(
+    base: FloatArray,
+    head: FloatArray,
+    *,
+    rng: np.random.Generator,
+    confidence: float = 0.95,
+) -> TwoSampleResult:
+    """Compare head against base: Mann-Whitney U (exact p for small samples without
+    ties) and the Hodges-Lehmann relative change with its confidence interval.
+
+    Values must be positive (times, sizes, rates). ``rng`` is accepted for callers
+    that pass one everywhere; this comparison is deterministic.
+    """
+    del rng
+    b = np.asarray(base, dtype=np.float64).ravel()
+    h = np.asarray(head, dtype=np.float64).ravel()
+    b = b[np.isfinite(b)]
+    h = h[np.isfinite(h)]
+    if b.size == 0 or h.size == 0:
+        raise ValueError("compare_samples needs at least one finite value on each side")
+    if np.any(b <= 0) or np.any(h <= 0):
+        raise ValueError("compare_samples needs positive values (relative change on log scale)")
+    statistic, pvalue = _pvalue(b, h)
+    shift, low, high = hodges_lehmann(np.log(b), np.log(h), confidence)
+    return TwoSampleResult(
+        statistic=statistic,
+        pvalue=pvalue,
+        rel_change=math.expm1(shift),
+        ci_low=math.expm1(low),
+        ci_high=math.expm1(high),
+        n_base=int(b.size),
+        n_head=int(h.size),
+        confidence=confidence,
+    )
