@@ -1,0 +1,180 @@
+"""Validate cached segments and make them durable in storage, then index them.
+
+Like Frigate's recording maintainer, segments are written to a cache first and only complete, valid
+files reach storage: a file is fsynced, renamed into ``<stream>/<YYYY-MM-DD>/<HH>/<HHMMSS-mmm>.<ext>``
+(same filesystem: one atomic rename; otherwise copied to a hidden ``.partial`` name, fsynced, then
+renamed), the directory is fsynced, and only then is the row added to the index.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import queue
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import av
+
+from recorder.index import Segment, SegmentIndex
+from recorder.latency import LatencyRecorder
+from recorder.segmenter import CachedSegment
+
+__all__ = ["MoverStats", "SegmentMover", "storage_relpath", "validate_segment"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class MoverStats:
+    moved: int = 0
+    invalid: int = 0
+    failed: int = 0
+    bytes: int = 0
+
+
+def storage_relpath(stream: str, start: float, ext: str) -> Path:
+    t = datetime.fromtimestamp(start, UTC)
+    return Path(stream, t.strftime("%Y-%m-%d"), t.strftime("%H"),
+                f"{t:%H%M%S}-{t.microsecond // 1000:03d}.{ext}")
+
+
+def validate_segment(path: Path, expected_packets: int) -> str | None:
+    """None when the file opens and holds all its packets; else the reason it is invalid."""
+    try:
+        with av.open(str(path)) as c:
+            if not c.streams.video:
+                return "no video stream"
+            video = c.streams.video[0]
+            n = sum(1 for p in c.demux(video) if p.size)
+    except (OSError, av.error.FFmpegError, ValueError) as err:
+        return f"unreadable: {err}"
+    if n != expected_packets:
+        return f"{n} packets, expected {expected_packets}"
+    return None
+
+
+class SegmentMover:
+    """One thread draining a queue of cached segments into storage."""
+
+    def __init__(self, storage: Path, index: SegmentIndex, *, latency: LatencyRecorder,
+                 stream_latency: Callable[[str], LatencyRecorder | None],
+                 on_disk_full: Callable[[], None], clock: Callable[[], float] = time.time) -> None:
+        self._storage = storage
+        self._index = index
+        self._latency = latency
+        self._stream_latency = stream_latency
+        self._on_disk_full = on_disk_full
+        self._clock = clock
+        self._queue: queue.Queue[CachedSegment | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="segment-mover", daemon=True)
+        self.stats = MoverStats()
+        self.per_stream: dict[str, int] = {}
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def submit(self, seg: CachedSegment) -> None:
+        self._queue.put(seg)
+
+    def pending(self) -> int:
+        return self._queue.qsize()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Drain what is queued, then stop."""
+        self._queue.put(None)
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while (seg := self._queue.get()) is not None:
+            try:
+                self.process(seg)
+            except Exception:
+                log.exception("moving %s failed", seg.cache_path)
+                self.stats.failed += 1
+                _discard(seg.cache_path)
+
+    def process(self, seg: CachedSegment) -> Segment | None:
+        reason = validate_segment(seg.cache_path, seg.packets)
+        if reason is not None:
+            log.warning("dropping invalid segment %s: %s", seg.cache_path.name, reason)
+            self.stats.invalid += 1
+            _discard(seg.cache_path)
+            return None
+        rel = self._free_name(storage_relpath(seg.stream, seg.start, seg.ext))
+        size = seg.cache_path.stat().st_size
+        for attempt in range(3):
+            try:
+                self._make_durable(seg.cache_path, self._storage / rel)
+                break
+            except OSError as err:
+                if err.errno != errno.ENOSPC or attempt == 2:
+                    raise
+                self._on_disk_full()
+        row = Segment(seg.stream, str(rel), seg.start, seg.end, size, seg.packets, seg.keyframes)
+        self._index.add(row)
+        now = self._clock()
+        samples = now - seg.arrivals
+        self._latency.add(samples)
+        per = self._stream_latency(seg.stream)
+        if per is not None:
+            per.add(samples)
+        self.stats.moved += 1
+        self.stats.bytes += size
+        self.per_stream[seg.stream] = self.per_stream.get(seg.stream, 0) + 1
+        return row
+
+    def _free_name(self, rel: Path) -> Path:
+        candidate, n = rel, 1
+        while (self._storage / candidate).exists():
+            candidate = rel.with_name(f"{rel.stem}_{n}{rel.suffix}")
+            n += 1
+        return candidate
+
+    def _make_durable(self, src: Path, dest: Path) -> None:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        _fsync_file(src)
+        try:
+            os.rename(src, dest)
+        except OSError as err:
+            if err.errno != errno.EXDEV:
+                raise
+            tmp = dest.with_name(f".{dest.name}.partial")
+            try:
+                shutil.copyfile(src, tmp)
+                _fsync_file(tmp)
+                os.rename(tmp, dest)
+            except OSError:
+                _discard(tmp)
+                raise
+            _discard(src)
+        _fsync_dir(dest.parent)
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _discard(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
