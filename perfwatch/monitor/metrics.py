@@ -13,8 +13,8 @@ contributes nothing more.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from itertools import pairwise
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -33,7 +33,7 @@ __all__ = [
 
 Getter = Callable[[ProcessCounters], float]
 
-def _CPU(p: ProcessCounters) -> float:  # noqa: N802
+def _CPU(p: ProcessCounters) -> float:
     return p.cpu_user + p.cpu_system
 
 
