@@ -1,0 +1,330 @@
+"""Use cases: asv results + git history -> change points; base vs head -> verdicts.
+
+The adapters read files and git, :mod:`perfwatch.stats` does the statistics; this module
+joins them. False discoveries are controlled across the whole suite (every benchmark x
+parameter combination x machine) with Benjamini-Hochberg.
+
+Series identity: one series per benchmark x parameter combination x machine. When one
+machine holds results of several asv environments, each environment is its own series
+(machine shown as ``machine/env``). Like ``asv publish``, only results whose benchmark
+``version`` equals the one in ``benchmarks.json`` count: a version change starts a new
+series and the older results become gaps.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from perfwatch import stats
+from perfwatch.adapters.asv_results import ResultsDir, ResultsFile, guess_benchmark
+from perfwatch.adapters.asv_results import scan_results_dir as _scan
+from perfwatch.adapters.git_history import open_history
+from perfwatch.errors import ResultsError
+from perfwatch.model import (
+    Benchmark,
+    Change,
+    Commit,
+    Comparison,
+    FloatArray,
+    Series,
+    SeriesKey,
+    Verdict,
+)
+
+__all__ = [
+    "MAX_QVALUE",
+    "CompareReport",
+    "History",
+    "NotCompared",
+    "compare_commits",
+    "compare_report",
+    "compare_series",
+    "detect_history",
+    "load_history",
+]
+
+# A change point is reported when its suite-wide Benjamini-Hochberg q-value is at most this.
+MAX_QVALUE = 0.05
+
+_EMPTY: FloatArray = np.empty(0, dtype=np.float64)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class History:
+    """Every series of a results directory along one branch of the repository."""
+
+    series: tuple[Series, ...]
+    commits: tuple[Commit, ...]  # first-parent order, oldest first (trimmed to measured span)
+    missing_commits: tuple[str, ...]  # in the results, not on the branch
+    machines: tuple[str, ...]
+    branch: str
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    series: Series
+    point: stats.ChangePoint
+    index: int  # position in series.commits of the first commit at the new level
+    previous: int  # position of the last measured commit at the old level
+
+
+def _machine_labels(files: Iterable[ResultsFile]) -> dict[tuple[str, str], str]:
+    envs: dict[str, set[str]] = defaultdict(set)
+    for f in files:
+        envs[f.machine].add(f.env_name)
+    return {
+        (m, e): (m if len(names) == 1 else f"{m}/{e}") for m, names in envs.items() for e in names
+    }
+
+
+def _benchmark(rd: ResultsDir, name: str, version: str | None) -> Benchmark:
+    return rd.benchmarks.get(name) or guess_benchmark(name, version)
+
+
+def _versions(rd: ResultsDir, files: Sequence[ResultsFile]) -> dict[str, str | None]:
+    """Benchmark versions that count: benchmarks.json's, else the newest result's."""
+    out: dict[str, str | None] = {n: b.version or None for n, b in rd.benchmarks.items()}
+    for f in files:  # files are sorted oldest first, so the newest wins
+        for name, row in f.results.items():
+            if name not in rd.benchmarks:
+                out[name] = row.version
+    return out
+
+
+def _collect_files(files: Sequence[ResultsFile], labels: Mapping[tuple[str, str], str],
+                   versions: Mapping[str, str | None], position: Callable[[str], int]
+                   ) -> dict[SeriesKey, dict[int, FloatArray]]:
+    """Samples per series key and commit position; results of other versions are dropped."""
+    data: dict[SeriesKey, dict[int, FloatArray]] = defaultdict(dict)
+    for f in files:
+        pos = position(f.commit_hash)
+        label = labels[(f.machine, f.env_name)]
+        for name, row in f.results.items():
+            want = versions.get(name)
+            if want and row.version and row.version != want:
+                continue
+            for combo, samples in zip(row.combos, row.samples, strict=True):
+                if samples.size:
+                    slot = data[SeriesKey(name, combo, label)]
+                    prev = slot.get(pos)
+                    slot[pos] = samples if prev is None else np.concatenate([prev, samples])
+    return data
+
+
+def load_history(results_dir: Path, repo: Path, *, branch: str | None,
+                 machine: str | None) -> History:
+    """Read the results and the first-parent history of ``branch`` (default: current)."""
+    rd = _scan(results_dir, machine=machine)
+    git = open_history(repo)
+    branch = branch or git.current_branch()
+    commits = git.first_parent(branch)
+    index = {c.sha: i for i, c in enumerate(commits)}
+    known = sorted((f for f in rd.files if f.commit_hash in index),
+                   key=lambda f: (index[f.commit_hash], f.machine, f.env_name))
+    missing = sorted({f.commit_hash for f in rd.files if f.commit_hash not in index})
+    if not known:
+        raise ResultsError(
+            f"none of the {len(missing)} commits with results in {results_dir} is on "
+            f"branch {branch!r} of {repo}",
+            hint="pass the repository the results were made from, and --branch if not the "
+            "checked-out one",
+            path=results_dir,
+        )
+    lo = index[known[0].commit_hash]
+    hi = index[known[-1].commit_hash]
+    span = tuple(commits[lo:hi + 1])
+    series = []
+    data = _collect_files(known, _machine_labels(known), _versions(rd, known), index.__getitem__)
+    for key, slots in sorted(data.items()):
+        bench = _benchmark(rd, key.benchmark, None)
+        samples = tuple(slots.get(lo + i, _EMPTY) for i in range(len(span)))
+        series.append(Series(key, bench.unit, bench.direction, span, samples))
+    return History(series=tuple(series), commits=span, missing_commits=tuple(missing),
+                   machines=tuple(rd.machines), branch=branch)
+
+
+def _candidates(series: Series, rng: np.random.Generator) -> list[_Candidate]:
+    measured = series.measured
+    if len(measured) < 2:
+        return []
+    points = stats.detect_change_points([series.samples[i] for i in measured], rng=rng)
+    return [
+        _Candidate(series, p, measured[p.index], measured[p.index - 1])
+        for p in points
+        if 0 < p.index < len(measured)
+    ]
+
+
+def detect_history(history: History, *, rng: np.random.Generator) -> list[Change]:
+    """Change points of every series, kept when their suite-wide q-value <= MAX_QVALUE.
+
+    Each series is one family of hypotheses: a series without a candidate counts as one
+    test with p = 1, so the number of series (not only the candidates) sets the burden.
+    """
+    found: list[_Candidate] = []
+    quiet = 0
+    for s in history.series:
+        cands = _candidates(s, rng)
+        found.extend(cands)
+        quiet += not cands
+    if not found:
+        return []
+    pvalues = np.array([c.point.pvalue for c in found] + [1.0] * quiet, dtype=np.float64)
+    qvalues = stats.benjamini_hochberg(pvalues)[: len(found)]
+    changes = [_change(c, float(q)) for c, q in zip(found, qvalues, strict=True)
+               if q <= MAX_QVALUE]
+    changes.sort(key=lambda c: (c.key.benchmark, c.index, c.key.params or (), c.key.machine))
+    return changes
+
+
+def _change(c: _Candidate, qvalue: float) -> Change:
+    s, p = c.series, c.point
+    return Change(
+        key=s.key,
+        unit=s.unit,
+        commit=s.commits[c.index].sha,
+        previous_commit=s.commits[c.previous].sha,
+        direction="regression" if s.direction.is_worse(p.rel_change) else "improvement",
+        rel_change=p.rel_change,
+        ci=(p.ci_low, p.ci_high),
+        pvalue=p.pvalue,
+        qvalue=qvalue,
+        index=c.index,
+    )
+
+
+# ---------------------------------------------------------------- base against head
+
+
+@dataclass(frozen=True)
+class NotCompared:
+    """A series present on one side only, or failed/skipped on one side."""
+
+    key: SeriesKey
+    reason: str
+
+
+@dataclass(frozen=True)
+class CompareReport:
+    """All verdicts of one base-against-head comparison, regressions first."""
+
+    base: str
+    head: str
+    comparisons: tuple[Comparison, ...]
+    not_compared: tuple[NotCompared, ...]
+
+
+_VERDICT_ORDER = {
+    Verdict.REGRESSION: 0, Verdict.UNSURE: 1, Verdict.IMPROVEMENT: 2, Verdict.NO_CHANGE: 3,
+}
+
+
+def _last_samples(series: Series) -> FloatArray:
+    measured = series.measured
+    return series.samples[measured[-1]] if measured else _EMPTY
+
+
+def _not_compared(base: Mapping[SeriesKey, Series], head: Mapping[SeriesKey, Series]
+                  ) -> list[NotCompared]:
+    out = []
+    for key in sorted(set(base) | set(head)):
+        b = _last_samples(base[key]).size if key in base else 0
+        h = _last_samples(head[key]).size if key in head else 0
+        if not b or not h:
+            side = "base" if not b else "head"
+            if not b and not h:
+                side = "base and head"
+            out.append(NotCompared(key, f"no result at {side} (missing, skipped or failed)"))
+    return out
+
+
+def compare_series(base: Sequence[Series], head: Sequence[Series], *, rng: np.random.Generator,
+                   base_label: str, head_label: str) -> CompareReport:
+    """Compare the last measured samples of each series key present on both sides."""
+    by_base = {s.key: s for s in base}
+    by_head = {s.key: s for s in head}
+    keys = sorted(k for k in set(by_base) & set(by_head)
+                  if _last_samples(by_base[k]).size and _last_samples(by_head[k]).size)
+    results = [compare_samples_of(by_base[k], by_head[k], rng) for k in keys]
+    qvalues = (stats.benjamini_hochberg(np.array([r.pvalue for r in results], dtype=np.float64))
+               if results else np.empty(0))
+    comparisons = [_comparison(by_head[k], by_base[k], r, float(q))
+                   for k, r, q in zip(keys, results, qvalues, strict=True)]
+    comparisons.sort(key=lambda c: (_VERDICT_ORDER[c.verdict], c.key))
+    return CompareReport(base_label, head_label, tuple(comparisons),
+                         tuple(_not_compared(by_base, by_head)))
+
+
+def compare_samples_of(base: Series, head: Series, rng: np.random.Generator
+                       ) -> stats.TwoSampleResult:
+    return stats.compare_samples(_last_samples(base), _last_samples(head), rng=rng)
+
+
+def _comparison(head: Series, base: Series, r: stats.TwoSampleResult, q: float) -> Comparison:
+    d = stats.decide(r, q, direction=head.direction)
+    return Comparison(
+        key=head.key, unit=head.unit, direction=head.direction, verdict=d.verdict,
+        rel_change=r.rel_change, ci=(r.ci_low, r.ci_high), pvalue=r.pvalue, qvalue=q,
+        n_base=r.n_base, n_head=r.n_head,
+        base_median=float(np.median(_last_samples(base))),
+        head_median=float(np.median(_last_samples(head))),
+        extra_runs=d.extra_runs, unstable=d.unstable,
+    )
+
+
+def _match_prefix(rd: ResultsDir, ref: str) -> str:
+    """The full sha of the result files whose commit starts with ``ref`` (like asv)."""
+    found = sorted({f.commit_hash for f in rd.files if f.commit_hash.startswith(ref.lower())})
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise ResultsError(f"{ref!r} matches several commits with results: "
+                           + ", ".join(s[:12] for s in found),
+                           hint="give more characters of the sha", commit=ref)
+    raise ResultsError(f"no results for commit {ref!r} in {rd.path}",
+                       hint="give a sha that has results, or pass --repo to resolve refs",
+                       commit=ref)
+
+
+def _commit_series(rd: ResultsDir, sha: str, labels: Mapping[tuple[str, str], str]
+                   ) -> list[Series]:
+    files = [f for f in rd.files if f.commit_hash == sha]
+    if not files:
+        raise ResultsError(f"no results for commit {sha} in {rd.path}",
+                           hint="run the benchmarks for it first (asv run SHA^!)", commit=sha)
+    commit = Commit(sha=sha, date=min((f.date for f in files if f.date), default=_EPOCH))
+    data = _collect_files(files, labels, _versions(rd, files), lambda _: 0)
+    out = []
+    for key, slots in sorted(data.items()):
+        bench = _benchmark(rd, key.benchmark, None)
+        out.append(Series(key, bench.unit, bench.direction, (commit,), (slots[0],)))
+    return out
+
+
+def compare_report(results_dir: Path, base: str, head: str, *, machine: str | None,
+                   rng: np.random.Generator, repo: Path | None = None) -> CompareReport:
+    """Verdicts of head against base for every series both have results for."""
+    rd = _scan(results_dir, machine=machine)
+    if repo is not None:
+        git = open_history(repo)
+        base_sha, head_sha = git.resolve(base), git.resolve(head)
+    else:
+        base_sha, head_sha = _match_prefix(rd, base), _match_prefix(rd, head)
+    labels = _machine_labels(f for f in rd.files if f.commit_hash in (base_sha, head_sha))
+    return compare_series(_commit_series(rd, base_sha, labels),
+                          _commit_series(rd, head_sha, labels), rng=rng,
+                          base_label=base_sha, head_label=head_sha)
+
+
+def compare_commits(results_dir: Path, base: str, head: str, *, machine: str | None,
+                    rng: np.random.Generator, repo: Path | None = None) -> list[Comparison]:
+    """Verdicts per benchmark x params x machine, regressions first (see compare_report)."""
+    return list(compare_report(results_dir, base, head, machine=machine, rng=rng,
+                               repo=repo).comparisons)
