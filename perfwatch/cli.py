@@ -20,6 +20,8 @@ from perfwatch.errors import PerfwatchError
 SUBCOMMANDS: tuple[str, ...] = (
     "detect",
     "compare",
+    "comment",
+    "gate",
 )
 
 

@@ -1,0 +1,81 @@
+"""``perfwatch comment``: post or update the PR comment and check run from a results artifact.
+
+    perfwatch comment --artifact DIR --repo OWNER/NAME [--pr N] [--api-url URL]
+    perfwatch comment --artifact DIR --prepare EVENT.json --machine NAME   (writes pr.json)
+
+The token comes from ``GITHUB_TOKEN`` only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from perfwatch import prbot
+from perfwatch.adapters.github import API_URL, client_from_env
+from perfwatch.errors import ConfigError
+
+
+def add_parser(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "comment", help="post the PR comment and check run from a results artifact",
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--artifact", type=Path, required=True,
+                   help="directory with pr.json and compare.json")
+    p.add_argument("--repo", help="OWNER/NAME of the repository to post to")
+    p.add_argument("--pr", type=int, help="PR number; must match the artifact's")
+    p.add_argument("--api-url", default=API_URL, help="GitHub API base URL (default: %(default)s)")
+    p.add_argument("--accept-label", default=prbot.ACCEPT_LABEL,
+                   help="label that turns a failing check neutral (default: %(default)s)")
+    p.add_argument("--details-url", help="link for the check run (e.g. the workflow run)")
+    prep = p.add_argument_group("prepare (PR benchmark job, no network)")
+    prep.add_argument("--prepare", type=Path, metavar="EVENT_JSON",
+                      help="write pr.json from this pull_request event payload and exit")
+    prep.add_argument("--machine", help="hardware profile name the results ran on")
+    prep.add_argument("--base-fingerprint")
+    prep.add_argument("--head-fingerprint")
+    prep.add_argument("--dashboard-url")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.prepare is not None:
+        return _prepare(args)
+    if not args.repo:
+        raise ConfigError("--repo OWNER/NAME is required to post", hint="add --repo")
+    artifact = prbot.read_artifact(args.artifact)
+    if args.pr is not None and args.pr != artifact.meta.pr_number:
+        raise ConfigError(f"--pr {args.pr} does not match the artifact's PR"
+                          f" {artifact.meta.pr_number}", hint="check which artifact was downloaded")
+    client = client_from_env(args.repo, api_url=args.api_url)
+    outcome = prbot.post_results(client, artifact, accept_label=args.accept_label,
+                                 details_url=args.details_url)
+    meta = artifact.meta
+    if outcome.action == "stale":
+        print(f"PR #{meta.pr_number} head is now {outcome.live_head_sha[:10]}, not"
+              f" {meta.head_sha[:10]}: results are stale, nothing posted")
+        return 0
+    print(f"PR #{meta.pr_number} ({meta.machine}): comment {outcome.action}"
+          f" (id {outcome.comment_id}, {outcome.duplicates_removed} duplicates removed);"
+          f" {outcome.check_kind}: {outcome.decision.conclusion}: {outcome.decision.title}")
+    return 0
+
+
+def _prepare(args: argparse.Namespace) -> int:
+    if not args.machine:
+        raise ConfigError("--prepare needs --machine NAME", hint="pass the hardware profile name")
+    try:
+        event = json.loads(args.prepare.read_text())
+    except (OSError, ValueError) as err:
+        raise ConfigError(f"cannot read the event payload {args.prepare}: {err}",
+                          hint="pass $GITHUB_EVENT_PATH") from err
+    meta = prbot.metadata_from_event(event, machine=args.machine, accept_label=args.accept_label)
+    meta = prbot.with_extras(meta, base_fingerprint=args.base_fingerprint,
+                             head_fingerprint=args.head_fingerprint,
+                             dashboard_url=args.dashboard_url)
+    prbot.write_metadata(args.artifact, meta)
+    print(f"wrote {args.artifact / 'pr.json'} for PR #{meta.pr_number} at {meta.head_sha[:10]}")
+    return 0
