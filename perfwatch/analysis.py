@@ -231,23 +231,36 @@ def _last_samples(series: Series) -> FloatArray:
     return series.samples[measured[-1]] if measured else _EMPTY
 
 
-def _not_compared(base: Mapping[SeriesKey, Series], head: Mapping[SeriesKey, Series]
+def _side(key: SeriesKey, series: Mapping[SeriesKey, Series], status: Mapping[SeriesKey, str]
+          ) -> str | None:
+    if key in series and _last_samples(series[key]).size:
+        return None
+    return status.get(key, "missing")
+
+
+def _not_compared(base: Mapping[SeriesKey, Series], head: Mapping[SeriesKey, Series],
+                  base_status: Mapping[SeriesKey, str], head_status: Mapping[SeriesKey, str]
                   ) -> list[NotCompared]:
     out = []
-    for key in sorted(set(base) | set(head)):
-        b = _last_samples(base[key]).size if key in base else 0
-        h = _last_samples(head[key]).size if key in head else 0
-        if not b or not h:
-            side = "base" if not b else "head"
-            if not b and not h:
-                side = "base and head"
-            out.append(NotCompared(key, f"no result at {side} (missing, skipped or failed)"))
+    for key in sorted(set(base) | set(head) | set(base_status) | set(head_status)):
+        b, h = _side(key, base, base_status), _side(key, head, head_status)
+        if b and h:
+            out.append(NotCompared(key, f"{b} at base and head" if b == h
+                                   else f"{b} at base, {h} at head"))
+        elif b or h:
+            out.append(NotCompared(key, f"{b} at base" if b else f"{h} at head"))
     return out
 
 
 def compare_series(base: Sequence[Series], head: Sequence[Series], *, rng: np.random.Generator,
-                   base_label: str, head_label: str) -> CompareReport:
-    """Compare the last measured samples of each series key present on both sides."""
+                   base_label: str, head_label: str,
+                   base_status: Mapping[SeriesKey, str] | None = None,
+                   head_status: Mapping[SeriesKey, str] | None = None) -> CompareReport:
+    """Compare the last measured samples of each series key present on both sides.
+
+    ``*_status`` says why a key has no samples on a side ("failed", "skipped"); keys
+    without samples on a side are listed in ``not_compared``.
+    """
     by_base = {s.key: s for s in base}
     by_head = {s.key: s for s in head}
     keys = sorted(k for k in set(by_base) & set(by_head)
@@ -258,8 +271,8 @@ def compare_series(base: Sequence[Series], head: Sequence[Series], *, rng: np.ra
     comparisons = [_comparison(by_head[k], by_base[k], r, float(q))
                    for k, r, q in zip(keys, results, qvalues, strict=True)]
     comparisons.sort(key=lambda c: (_VERDICT_ORDER[c.verdict], c.key))
-    return CompareReport(base_label, head_label, tuple(comparisons),
-                         tuple(_not_compared(by_base, by_head)))
+    missing = _not_compared(by_base, by_head, base_status or {}, head_status or {})
+    return CompareReport(base_label, head_label, tuple(comparisons), tuple(missing))
 
 
 def compare_samples_of(base: Series, head: Series, rng: np.random.Generator
@@ -293,18 +306,36 @@ def _match_prefix(rd: ResultsDir, ref: str) -> str:
                        commit=ref)
 
 
-def _commit_series(rd: ResultsDir, sha: str, labels: Mapping[tuple[str, str], str]
-                   ) -> list[Series]:
+def _files_at(rd: ResultsDir, sha: str) -> list[ResultsFile]:
     files = [f for f in rd.files if f.commit_hash == sha]
     if not files:
         raise ResultsError(f"no results for commit {sha} in {rd.path}",
                            hint="run the benchmarks for it first (asv run SHA^!)", commit=sha)
-    commit = Commit(sha=sha, date=min((f.date for f in files if f.date), default=_EPOCH))
+    return files
+
+
+def _commit_series(rd: ResultsDir, files: Sequence[ResultsFile],
+                   labels: Mapping[tuple[str, str], str]) -> list[Series]:
+    commit = Commit(sha=files[0].commit_hash,
+                    date=min((f.date for f in files if f.date), default=_EPOCH))
     data = _collect_files(files, labels, _versions(rd, files), lambda _: 0)
     out = []
     for key, slots in sorted(data.items()):
         bench = _benchmark(rd, key.benchmark, None)
         out.append(Series(key, bench.unit, bench.direction, (commit,), (slots[0],)))
+    return out
+
+
+def _status_at(files: Sequence[ResultsFile], labels: Mapping[tuple[str, str], str]
+               ) -> dict[SeriesKey, str]:
+    """Why series have no samples in these files: asv's ``null`` (failed) or ``NaN`` (skipped)."""
+    out: dict[SeriesKey, str] = {}
+    for f in files:
+        for name, row in f.results.items():
+            for combo, value in zip(row.combos, row.values, strict=True):
+                if value is None or np.isnan(value):
+                    key = SeriesKey(name, combo, labels[(f.machine, f.env_name)])
+                    out[key] = "failed" if value is None else "skipped"
     return out
 
 
@@ -317,10 +348,13 @@ def compare_report(results_dir: Path, base: str, head: str, *, machine: str | No
         base_sha, head_sha = git.resolve(base), git.resolve(head)
     else:
         base_sha, head_sha = _match_prefix(rd, base), _match_prefix(rd, head)
-    labels = _machine_labels(f for f in rd.files if f.commit_hash in (base_sha, head_sha))
-    return compare_series(_commit_series(rd, base_sha, labels),
-                          _commit_series(rd, head_sha, labels), rng=rng,
-                          base_label=base_sha, head_label=head_sha)
+    base_files, head_files = _files_at(rd, base_sha), _files_at(rd, head_sha)
+    labels = _machine_labels([*base_files, *head_files])
+    return compare_series(_commit_series(rd, base_files, labels),
+                          _commit_series(rd, head_files, labels), rng=rng,
+                          base_label=base_sha, head_label=head_sha,
+                          base_status=_status_at(base_files, labels),
+                          head_status=_status_at(head_files, labels))
 
 
 def compare_commits(results_dir: Path, base: str, head: str, *, machine: str | None,

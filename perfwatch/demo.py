@@ -9,6 +9,7 @@ point like :mod:`perfwatch.cli`, so it prints.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import shutil
@@ -75,8 +76,12 @@ def _run(argv: list[str], stdout: Path | None = None) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m perfwatch.demo [--root DIR]`` (default DIR: ``.demo/`` of the checkout)."""
+    parser = argparse.ArgumentParser(prog="python -m perfwatch.demo")
+    parser.add_argument("--root", type=Path, default=None, help="where to write (default .demo/)")
+    args = parser.parse_args(list(argv) if argv is not None else None)
     start = time.perf_counter()
-    root = demo_root() / "synthetic"
+    root = (args.root or demo_root()) / "synthetic"
     if root.exists():
         shutil.rmtree(root)
     suite = build_suite(root)
