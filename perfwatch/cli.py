@@ -22,6 +22,9 @@ SUBCOMMANDS: tuple[str, ...] = (
     "compare",
     "comment",
     "gate",
+    "hardware",
+    "run",
+    "profile",
 )
 
 

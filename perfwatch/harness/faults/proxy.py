@@ -334,10 +334,10 @@ class FaultProxy:
                 return False
             try:
                 dst.write(bytes(piece))
+                self._counts[counter] += len(piece)
                 await dst.drain()
             except (ConnectionError, OSError):
                 return False
-            self._counts[counter] += len(piece)
             if bw is not None:
                 await asyncio.sleep(len(piece) / bw)
         return True
