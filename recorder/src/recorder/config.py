@@ -83,7 +83,7 @@ class WatchdogConfig:
     stall_seconds: float = 5.0  # no packet for this long: reconnect
     open_timeout: float = 5.0
     backoff_base: float = 0.25
-    backoff_cap: float = 2.0
+    backoff_cap: float = 1.0  # keeps a returning camera recorded again within ~2 s
     seed: int = 0
 
 

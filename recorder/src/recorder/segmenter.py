@@ -114,12 +114,13 @@ class SegmentWriter:
         if dts - cur.first_dts <= cur.last_dts:
             self.skipped += 1  # non-monotonic timestamps would make the muxer fail
             return closed
-        packet.dts = dts - cur.first_dts
-        packet.pts = max(pts - cur.first_dts, packet.dts)
+        rel_dts = dts - cur.first_dts
+        rel_pts = max(pts - cur.first_dts, rel_dts)
+        packet.dts, packet.pts = rel_dts, rel_pts
         packet.stream = cur.ostream
         packet.time_base = self._tb
-        self._guard(lambda: cur.out.mux(packet))
-        cur.last_dts, cur.last_pts = packet.dts, max(cur.last_pts, packet.pts)
+        self._guard(lambda: cur.out.mux(packet))  # note: mux rescales the packet in place
+        cur.last_dts, cur.last_pts = rel_dts, max(cur.last_pts, rel_pts)
         cur.packets += 1
         cur.keyframes += int(packet.is_keyframe)
         cur.arrivals.append(arrival)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 import random
 import shutil
@@ -70,6 +72,8 @@ class Recorder:
             w._stop.set()
         for w in workers:
             w.stop()
+        for w in workers:  # one machine-readable line per stream, for tests and post-mortems
+            log.info("final status %s", json.dumps(dataclasses.asdict(w.status())))
         self.mover.stop()
         self.maintainer.stop()
         self.index.close()

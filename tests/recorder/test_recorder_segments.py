@@ -1,0 +1,127 @@
+"""Segmenter, mover and index on packets of a real H.264 clip (no network)."""
+
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from recorder.index import SegmentIndex
+from recorder.latency import LatencyRecorder
+from recorder.mover import SegmentMover, validate_segment
+from recorder.segmenter import CachedSegment, SegmentWriter, WriteFailed
+from recorder_fixtures import encode_test_clip, tmpfs
+
+
+def _segment_clip(clip: Path, cache: Path, seconds: float, container: str = "mp4",
+                  t0: float = 1_000_000.0) -> tuple[list[CachedSegment], int, SegmentWriter]:
+    with av.open(str(clip)) as src:
+        video = src.streams.video[0]
+        fps = float(video.average_rate)
+        writer = SegmentWriter("cam0", video, cache, segment_seconds=seconds, container=container)
+        segs: list[CachedSegment] = []
+        n = 0
+        for i, p in enumerate(src.demux(video)):
+            if p.size == 0:
+                continue
+            n += 1
+            closed = writer.write(p, t0 + i / fps)
+            if closed:
+                segs.append(closed)
+        last = writer.close()
+        if last:
+            segs.append(last)
+    return segs, n, writer
+
+
+@pytest.mark.parametrize("container", ["mp4", "ts"])
+def test_segments_cut_on_keyframes_and_keep_every_packet(tmp_path: Path, rng: np.random.Generator,
+                                                         container: str) -> None:
+    clip = encode_test_clip(tmp_path / "clip.mp4", seconds=5.0, fps=15, gop=10, rng=rng)
+    segs, n, writer = _segment_clip(clip, tmp_path / "cache", 1.0, container)
+    assert sum(s.packets for s in segs) == n and writer.skipped == 0
+    # gop 10 at 15 fps: the first keyframe at or after 1 s is frame 20 -> 20-packet segments
+    assert [s.packets for s in segs] == [20, 20, 20, 15]
+    for seg in segs:
+        assert seg.cache_path.suffix == f".{container}" and seg.keyframes == 2 or seg.packets == 15
+        assert validate_segment(seg.cache_path, seg.packets) is None
+        with av.open(str(seg.cache_path)) as c:
+            frames = list(c.decode(video=0))
+        assert len(frames) == seg.packets
+        assert seg.end - seg.start == pytest.approx(seg.packets / 15, abs=1e-6)
+    starts = [s.start for s in segs]
+    assert starts == sorted(starts) and segs[1].start == pytest.approx(segs[0].end, abs=1e-6)
+
+
+def test_packets_before_first_keyframe_are_skipped(tmp_path: Path, rng: np.random.Generator) -> None:
+    clip = encode_test_clip(tmp_path / "clip.mp4", seconds=2.0, fps=15, gop=10, rng=rng)
+    with av.open(str(clip)) as src:
+        video = src.streams.video[0]
+        writer = SegmentWriter("cam0", video, tmp_path / "cache", segment_seconds=10, container="mp4")
+        packets = [p for p in src.demux(video) if p.size]
+        for p in packets[3:]:
+            assert writer.write(p, 0.0) is None
+        seg = writer.close()
+    assert writer.skipped == 7 and seg is not None and seg.packets == len(packets) - 10
+
+
+def test_mover_makes_durable_indexes_and_measures_latency(tmp_path: Path, rng: np.random.Generator) -> None:
+    clip = encode_test_clip(tmp_path / "clip.mp4", seconds=4.0, fps=15, gop=15, rng=rng)
+    t0 = 1_764_000_000.0
+    segs, n, _ = _segment_clip(clip, tmp_path / "cache", 1.0, t0=t0)
+    storage = tmp_path / "storage"
+    index = SegmentIndex(storage / ".index" / "db.sqlite")
+    lat, full = LatencyRecorder(), []
+    mover = SegmentMover(storage, index, latency=lat, stream_latency=lambda _: None,
+                         on_disk_full=lambda: full.append(1), clock=lambda: t0 + 100.0)
+    rows = [mover.process(s) for s in segs]
+    assert all(r is not None for r in rows) and not full
+    assert not list((tmp_path / "cache").iterdir())
+    indexed = index.query("cam0")
+    assert [s.path for s in indexed] == [r.path for r in rows if r]
+    assert indexed[0].path.startswith("cam0/2025-11-24/16/") and indexed[0].path.endswith(".mp4")
+    assert {str(p.relative_to(storage)) for p in storage.rglob("*.mp4")} == index.paths()
+    assert index.orphans(storage) == [] and sum(s.packets for s in indexed) == n
+    s = lat.summary()
+    assert s.count == n and s.max == pytest.approx(100.0, abs=1e-6) and s.p50 is not None
+    assert index.query("cam0", start=indexed[1].start + 0.01, end=indexed[2].start + 0.01) == indexed[1:3]
+
+
+def test_mover_drops_invalid_segment(tmp_path: Path, rng: np.random.Generator) -> None:
+    clip = encode_test_clip(tmp_path / "clip.mp4", seconds=2.0, fps=15, gop=15, rng=rng)
+    segs, _, _ = _segment_clip(clip, tmp_path / "cache", 1.0)
+    segs[0].cache_path.write_bytes(segs[0].cache_path.read_bytes()[:200])
+    storage = tmp_path / "storage"
+    index = SegmentIndex(storage / "db.sqlite")
+    mover = SegmentMover(storage, index, latency=LatencyRecorder(), stream_latency=lambda _: None,
+                         on_disk_full=lambda: None)
+    assert mover.process(segs[0]) is None and mover.stats.invalid == 1
+    assert mover.process(segs[1]) is not None
+    assert len(index.query()) == 1 and not segs[0].cache_path.exists()
+
+
+def test_cross_filesystem_move_copies_and_leaves_no_partial(tmp_path: Path,
+                                                             rng: np.random.Generator) -> None:
+    clip = encode_test_clip(tmp_path / "clip.mp4", seconds=2.0, fps=15, gop=15, rng=rng)
+    with tmpfs(tmp_path / "cachefs", "4m") as cache:
+        segs, _, _ = _segment_clip(clip, cache, 1.0)
+        storage = tmp_path / "storage"
+        index = SegmentIndex(storage / "db.sqlite")
+        mover = SegmentMover(storage, index, latency=LatencyRecorder(), stream_latency=lambda _: None,
+                             on_disk_full=lambda: None)
+        for seg in segs:
+            assert mover.process(seg) is not None
+        assert not list(cache.iterdir())
+    assert not list(storage.rglob("*.partial"))
+    assert all(validate_segment(storage / s.path, s.packets) is None for s in index.query())
+
+
+def test_full_cache_raises_write_failed_and_leaves_no_file(tmp_path: Path, rng: np.random.Generator) -> None:
+    clip = encode_test_clip(tmp_path / "clip.mp4", seconds=6.0, fps=15, gop=15, size=(320, 240), rng=rng)
+    with tmpfs(tmp_path / "small", "64k") as cache:
+        with pytest.raises(WriteFailed) as info:
+            _segment_clip(clip, cache, 30.0)
+        assert info.value.errno in (errno.ENOSPC, errno.EINVAL, None)
+        assert list(cache.iterdir()) == []
