@@ -25,6 +25,8 @@ SUBCOMMANDS: tuple[str, ...] = (
     "hardware",
     "run",
     "profile",
+    "publish",
+    "serve",
 )
 
 

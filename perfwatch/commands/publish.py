@@ -1,0 +1,74 @@
+"""``perfwatch publish``: asv's dashboard with perfwatch's findings and pages in it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from perfwatch.adapters.asv_config import find_config, load_asv_config
+from perfwatch.publish import CompareRequest, PublishOptions, PublishReport, publish
+
+__all__ = ["DEFAULT_SEED", "add_parser", "run"]
+
+DEFAULT_SEED = 20261126
+
+
+def add_parser(subparsers: Any) -> None:
+    p: argparse.ArgumentParser = subparsers.add_parser(
+        "publish",
+        help="asv publish, plus perfwatch's findings and pages",
+        description="Run `asv publish` with the same configuration, list perfwatch's "
+        "regressions on asv's regressions page, and write perfwatch's pages to "
+        "<html_dir>/perfwatch/. Republishing re-analyses only the series that changed.",
+    )
+    p.add_argument("--config", type=Path, default=None, metavar="FILE",
+                   help="asv.conf.json (default: the one in the current directory)")
+    p.add_argument("--machine", default=None, metavar="NAME", help="only this machine")
+    p.add_argument("--compare", nargs=2, action="append", default=[], metavar=("BASE", "HEAD"),
+                   help="also write a comparison page of HEAD against BASE (repeatable)")
+    p.add_argument("--no-asv", action="store_true",
+                   help="do not run `asv publish`: refresh perfwatch's pages only")
+    p.add_argument("--quiet", action="store_true", help="no progress display")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=argparse.SUPPRESS)
+    p.set_defaults(func=run)
+
+
+def _summary(report: PublishReport, seconds: float) -> list[str]:
+    regressions = sum(c.direction == "regression" for c in report.changes)
+    lines = [
+        (f"perfwatch publish: {regressions} regressions, "
+        f"{len(report.changes) - regressions} improvements in {report.n_series} series "
+        f"({report.analysed} analysed, {report.n_series - report.analysed} from cache); "
+        f"{report.pages_written} pages written, {report.pages_kept} unchanged; {seconds:.1f} s"),
+        (f"asv regressions page lists {report.regressions_listed} series: "
+        f"{report.html_dir / 'index.html'}#/regressions"),
+        f"perfwatch overview: {report.overview}",
+    ]
+    lines += [f"comparison page: {p}" for p in report.compare_pages]
+    return lines
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load_asv_config(find_config(args.config, cwd=Path.cwd()))
+    options = PublishOptions(run_asv=not args.no_asv, machine=args.machine, seed=args.seed,
+                             compares=tuple(CompareRequest(b, h) for b, h in args.compare))
+    start = time.perf_counter()
+    show = not args.quiet and sys.stderr.isatty()
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), disable=not show, transient=True) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        report = publish(config, options=options, progress=progress)
+    for line in _summary(report, time.perf_counter() - start):
+        print(line)
+    return 0

@@ -1,0 +1,76 @@
+"""Segment levels between change points, with distribution-free confidence bands.
+
+Pure: numpy/scipy over a :class:`~perfwatch.model.Series`. A segment's level is the
+median of its per-commit medians, so the band reflects the noise *between* runs (the
+one that decides whether a level moved), not the spread of samples within one run.
+The band is the order-statistic confidence interval of that median (binomial), which
+needs no distribution and no randomness.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats as sps
+
+from perfwatch.model import FloatArray, Series
+
+__all__ = ["Segment", "commit_medians", "median_interval", "segments"]
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Commits ``start`` .. ``stop - 1`` of a series share one level."""
+
+    start: int
+    stop: int  # exclusive
+    level: float
+    low: float
+    high: float
+    n_commits: int  # measured commits in the segment
+
+
+def median_interval(values: FloatArray, confidence: float = 0.95) -> tuple[float, float]:
+    """Order-statistic confidence interval of the median of ``values``.
+
+    With fewer than 6 values no interval reaches 95 %: the range is returned.
+    """
+    x = np.sort(np.asarray(values, dtype=np.float64))
+    n = x.size
+    if n == 0:
+        return (float("nan"), float("nan"))
+    # largest k with P(Bin(n, 1/2) <= k - 1) <= alpha / 2: interval [x_(k), x_(n-k+1)]
+    k = int(sps.binom.ppf((1.0 - confidence) / 2.0, n, 0.5))
+    if k < 1:
+        return (float(x[0]), float(x[-1]))
+    return (float(x[k - 1]), float(x[n - k]))
+
+
+def commit_medians(series: Series) -> FloatArray:
+    """Median per commit; NaN for commits without a result."""
+    return np.array([float(np.median(s)) if s.size else np.nan for s in series.samples],
+                    dtype=np.float64)
+
+
+def segments(series: Series, change_indices: Sequence[int],
+             confidence: float = 0.95) -> list[Segment]:
+    """Levels between the given change points (positions in ``series.commits``)."""
+    medians = commit_medians(series)
+    cuts = sorted({i for i in change_indices if 0 < i < len(series.commits)})
+    bounds = [0, *cuts, len(series.commits)]
+    out: list[Segment] = []
+    for start, stop in itertools.pairwise(bounds):
+        part = medians[start:stop]
+        part = part[np.isfinite(part)]
+        if part.size == 0:
+            continue
+        if part.size == 1:  # one run: its own samples say how sure the level is
+            only = next(s for s in series.samples[start:stop] if s.size)
+            low, high = median_interval(only, confidence)
+        else:
+            low, high = median_interval(part, confidence)
+        out.append(Segment(start, stop, float(np.median(part)), low, high, int(part.size)))
+    return out

@@ -1,0 +1,207 @@
+"""perfwatch's dashboard pages as HTML strings. Pure: values and figures in, text out.
+
+Every page is a static file that works from ``file://``: figures are inlined as JSON and
+drawn by the local ``static/plotly.min.js``; nothing is fetched from another host.
+``root`` is the relative path from a page to ``html_dir/perfwatch/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from html import escape
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from perfwatch.model import Change, Comparison
+
+__all__ = ["Finding", "Headline", "Link", "comparison_page", "figure_html", "overview_page",
+           "profiles_page", "series_page"]
+
+PLOTLY_JS = "static/plotly.min.js"
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#222}
+header{background:#1f4e79;color:#fff;padding:10px 20px}
+header a{color:#dde8f3;margin-right:16px} main{padding:16px 20px;max-width:1400px}
+h1{font-size:1.4em;margin:0} h2{font-size:1.15em;margin-top:1.6em}
+table{border-collapse:collapse;width:100%;font-size:.92em}
+th,td{border-bottom:1px solid #ddd;padding:5px 8px;text-align:left;vertical-align:top}
+th{background:#f3f5f7} tr:hover td{background:#fafbfc}
+.regression{color:#c0392b;font-weight:600} .improvement{color:#1e8449;font-weight:600}
+.unsure{color:#d68910;font-weight:600} .muted{color:#777}
+.headline{font-size:1.25em;margin:10px 0;padding:10px 14px;border-left:6px solid #888;
+background:#f7f7f7} .headline.regression{border-color:#c0392b}
+.headline.improvement{border-color:#1e8449} .filters{margin:10px 0} .filters *{margin-right:10px}
+code{font-size:.95em} .plot{width:100%}
+"""
+
+_FILTER_JS = """
+function pwFilter(){var q=document.getElementById('q').value.toLowerCase(),
+m=document.getElementById('machine').value,d=document.getElementById('direction').value,n=0;
+document.querySelectorAll('#findings tbody tr').forEach(function(r){
+var ok=(!q||r.dataset.text.indexOf(q)>=0)&&(!m||r.dataset.machine===m)&&(!d||r.dataset.direction===d);
+r.style.display=ok?'':'none';if(ok){n++;}});
+document.getElementById('shown').textContent=n;}
+"""
+
+
+@dataclass(frozen=True)
+class Link:
+    text: str
+    href: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One change point as the overview lists it."""
+
+    change: Change
+    date: datetime  # date of the first commit at the new level
+    summary: str  # its commit message
+    series_href: str  # relative to html_dir/perfwatch/
+    commit_url: str
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:+.1f}%"
+
+
+def _page(title: str, body: str, *, root: str, plotly: bool) -> str:
+    script = f'<script src="{root}{PLOTLY_JS}"></script>' if plotly else ""
+    nav = (f'<a href="{root}../index.html">asv dashboard</a>'
+           f'<a href="{root}../index.html#/regressions">asv regressions</a>'
+           f'<a href="{root}index.html">perfwatch overview</a>')
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{escape(title)}</title><style>{_CSS}</style>{script}</head>"
+            f"<body><header><h1>{escape(title)}</h1><nav>{nav}</nav></header>"
+            f"<main>{body}</main></body></html>\n")
+
+
+def figure_html(fig: go.Figure, div_id: str) -> str:
+    """A div and the script that draws ``fig`` into it; change markers open their commit."""
+    spec = pio.to_json(fig, validate=False).replace("</", "<\\/")
+    return (f'<div id="{div_id}" class="plot"></div><script>(function(){{'
+            f"var f={spec};var gd=document.getElementById('{div_id}');"
+            "Plotly.newPlot(gd,f.data,f.layout,{responsive:true,displaylogo:false});"
+            "gd.on('plotly_click',function(e){var u=e.points[0].customdata;"
+            "if(typeof u==='string'&&u){window.open(u,'_blank');}});})();</script>")
+
+
+def _link(link: Link) -> str:
+    return f'<a href="{escape(link.href)}">{escape(link.text)}</a>'
+
+
+def _finding_row(f: Finding) -> str:
+    c = f.change
+    text = f"{c.key.label} {c.key.machine} {c.commit} {f.summary}".lower()
+    return (f'<tr data-machine="{escape(c.key.machine)}" data-direction="{c.direction}" '
+            f'data-text="{escape(text)}">'
+            f"<td>{f.date:%Y-%m-%d %H:%M}</td><td class=\"{c.direction}\">{c.direction}</td>"
+            f'<td><a href="{escape(f.series_href)}">{escape(c.key.label)}</a></td>'
+            f"<td>{escape(c.key.machine)}</td>"
+            f'<td class="{c.direction}">{_pct(c.rel_change)}</td>'
+            f'<td class="muted">{_pct(c.ci[0])} … {_pct(c.ci[1])}</td>'
+            f'<td><a href="{escape(f.commit_url)}"><code>{c.commit[:8]}</code></a> '
+            f'<span class="muted">{escape(f.summary[:60])}</span></td>'
+            f"<td>{c.qvalue if c.qvalue is not None else c.pvalue:.2g}</td></tr>")
+
+
+def _machine_summary(findings: Sequence[Finding], machines: Sequence[str]) -> str:
+    rows = []
+    for m in machines:
+        mine = [f for f in findings if f.change.key.machine == m]
+        reg = sum(f.change.direction == "regression" for f in mine)
+        rows.append(f"<tr><td>{escape(m)}</td><td class=\"regression\">{reg}</td>"
+                    f'<td class="improvement">{len(mine) - reg}</td></tr>')
+    return ("<h2>Per hardware profile</h2><table><thead><tr><th>profile</th><th>regressions"
+            "</th><th>improvements</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+
+
+def overview_page(findings: Sequence[Finding], *, project: str, machines: Sequence[str],
+                  n_series: int, n_commits: int, extra_links: Sequence[Link] = ()) -> str:
+    """Regressions and improvements, newest first, filterable by text, profile, direction."""
+    ordered = sorted(findings, key=lambda f: (f.date, f.change.key), reverse=True)
+    options = "".join(f'<option value="{escape(m)}">{escape(m)}</option>' for m in machines)
+    filters = (
+        '<div class="filters"><input id="q" type="search" placeholder="filter: benchmark, '
+        'commit, message" oninput="pwFilter()" size="40"><select id="machine" '
+        f'onchange="pwFilter()"><option value="">all profiles</option>{options}</select>'
+        '<select id="direction" onchange="pwFilter()"><option value="">regressions and '
+        'improvements</option><option value="regression">regressions</option>'
+        '<option value="improvement">improvements</option></select>'
+        f'<span><b id="shown">{len(ordered)}</b> shown</span></div>')
+    head = ("<table id=\"findings\"><thead><tr><th>date</th><th>finding</th><th>benchmark</th>"
+            "<th>profile</th><th>change</th><th>95% CI</th><th>commit</th><th>q</th></tr>"
+            "</thead><tbody>")
+    summary = (f"<p>{sum(f.change.direction == 'regression' for f in ordered)} regressions and "
+               f"{sum(f.change.direction == 'improvement' for f in ordered)} improvements in "
+               f"{n_series} series over {n_commits} commits.</p>")
+    links = "".join(f"<li>{_link(x)}</li>" for x in extra_links)
+    body = (summary + filters + head + "".join(_finding_row(f) for f in ordered)
+            + "</tbody></table>" + _machine_summary(ordered, machines)
+            + (f"<h2>More</h2><ul>{links}</ul>" if links else "")
+            + f"<script>{_FILTER_JS}</script>")
+    return _page(f"{project}: perfwatch findings", body, root="", plotly=False)
+
+
+def _headline(change: Change, before: str, after: str, date: datetime, url: str) -> str:
+    return (f'<div class="headline {change.direction}"><b>{change.direction.capitalize()} '
+            f"{_pct(change.rel_change)}</b> (95% CI {_pct(change.ci[0])} … {_pct(change.ci[1])})"
+            f' at commit <a href="{escape(url)}"><code>{change.commit[:8]}</code></a> '
+            f"({date:%Y-%m-%d}): {escape(before)} → {escape(after)}</div>")
+
+
+@dataclass(frozen=True)
+class Headline:
+    change: Change
+    before: str  # formatted level before
+    after: str
+    date: datetime
+    url: str
+
+
+def series_page(fig: go.Figure, *, title: str, headlines: Sequence[Headline], n_commits: int,
+                links: Sequence[Link]) -> str:
+    """One series: what changed where (headline), the figure, links (profiles, asv, flamegraphs)."""
+    if headlines:
+        top = "".join(_headline(h.change, h.before, h.after, h.date, h.url) for h in headlines)
+    else:
+        top = f'<div class="headline">No change point found in {n_commits} commits.</div>'
+    items = "".join(f"<li>{_link(x)}</li>" for x in links)
+    body = top + figure_html(fig, "series") + (f"<h2>Links</h2><ul>{items}</ul>" if items else "")
+    return _page(title, body, root="../", plotly=True)
+
+
+def profiles_page(fig: go.Figure, *, title: str, links: Sequence[Link]) -> str:
+    """One benchmark on every hardware profile, side by side."""
+    items = "".join(f"<li>{_link(x)}</li>" for x in links)
+    return _page(title, figure_html(fig, "profiles") + f"<h2>Series</h2><ul>{items}</ul>",
+                 root="../", plotly=True)
+
+
+def _comparison_row(c: Comparison) -> str:
+    cls = c.verdict.name.lower().replace("_", "-")
+    extra = f" (≈{c.extra_runs} more runs)" if c.extra_runs else ""
+    return (f"<tr><td>{escape(c.key.label)}</td><td>{escape(c.key.machine)}</td>"
+            f'<td class="{cls}">{c.verdict.value}{extra}</td><td>{_pct(c.rel_change)}</td>'
+            f'<td class="muted">{_pct(c.ci[0])} … {_pct(c.ci[1])}</td>'
+            f"<td>{c.n_base} / {c.n_head}</td><td>{c.qvalue:.2g}</td></tr>")
+
+
+def comparison_page(effect: go.Figure, distributions: Sequence[go.Figure],
+                    comparisons: Sequence[Comparison], *, base: str, head: str,
+                    project: str) -> str:
+    """A PR comparison: effects with intervals, then base vs head samples per series."""
+    table = ("<table><thead><tr><th>benchmark</th><th>profile</th><th>verdict</th>"
+             "<th>change</th><th>95% CI</th><th>runs base / head</th><th>q</th></tr></thead>"
+             "<tbody>" + "".join(_comparison_row(c) for c in comparisons) + "</tbody></table>")
+    dists = "".join(figure_html(f, f"dist{i}") for i, f in enumerate(distributions))
+    body = (f"<p>base <code>{escape(base[:12])}</code> → head <code>{escape(head[:12])}</code></p>"
+            + figure_html(effect, "effect") + table
+            + ("<h2>Samples, base against head</h2>" + dists if dists else ""))
+    return _page(f"{project}: {base[:8]} → {head[:8]}", body, root="../", plotly=True)
+
