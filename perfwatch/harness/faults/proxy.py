@@ -332,9 +332,9 @@ class FaultProxy:
             piece, view = view[:size], view[size:]
             if dst.is_closing():
                 return False
+            self._counts[counter] += len(piece)  # before write(): it may send at once
             try:
                 dst.write(bytes(piece))
-                self._counts[counter] += len(piece)
                 await dst.drain()
             except (ConnectionError, OSError):
                 return False
