@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from perfwatch.adapters.github import CHECK_TEXT_LIMIT, GitHubClient, fit_body
-from perfwatch.errors import GitHubError, ResultsFormatError
+from perfwatch.errors import ConfigError, GitHubError, ResultsFormatError
 from perfwatch.model import Comparison, Direction, SeriesKey, Verdict
 from perfwatch.report.markdown import CommentContext, escape, marker_for, render_comment
 
@@ -42,6 +42,7 @@ __all__ = [
     "read_comparisons",
     "read_metadata",
     "upsert_comment",
+    "verify_workflow_run",
     "with_extras",
     "write_artifact",
     "write_metadata",
@@ -235,6 +236,29 @@ def metadata_from_event(event: Mapping[str, Any], *, machine: str,
     return PrMetadata(pr_number=int(pr["number"]), head_sha=_sha(pr["head"]["sha"]),
                       base_sha=_sha(pr["base"]["sha"]), machine=machine, labels=labels,
                       accepted_by=accepted_by)
+
+
+def verify_workflow_run(event: Mapping[str, Any], meta: PrMetadata) -> None:
+    """Check an artifact against the ``workflow_run`` event that delivered it.
+
+    The run must have succeeded; when the event lists pull requests (same-repository PRs)
+    the artifact's PR and head SHA must be among them; for a ``pull_request`` run the
+    run's head SHA must be the artifact's. Fork PRs arrive with ``pull_requests: []``:
+    then the PR number comes from the artifact and ``GET /pulls/{n}`` confirms the head.
+    """
+    run = event.get("workflow_run")
+    if not isinstance(run, Mapping):
+        raise ConfigError("the event has no workflow_run", hint="pass the workflow_run payload")
+    if run.get("conclusion") != "success":
+        raise ConfigError(f"the benchmark run ended {run.get('conclusion')!r}",
+                          hint="only post results of a successful run")
+    listed = {int(p["number"]): str(p["head"]["sha"]) for p in run.get("pull_requests") or ()}
+    if listed and listed.get(meta.pr_number) != meta.head_sha:
+        raise ConfigError(f"the artifact's PR #{meta.pr_number} at {meta.head_sha[:10]} is not"
+                          " the run's pull request", hint="the artifact does not match its run")
+    if run.get("event") == "pull_request" and run.get("head_sha") != meta.head_sha:
+        raise ConfigError("the artifact's head SHA is not the run's head SHA",
+                          hint="the artifact does not match its run")
 
 
 # -- decisions ---------------------------------------------------------------------------

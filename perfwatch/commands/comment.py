@@ -31,6 +31,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--accept-label", default=prbot.ACCEPT_LABEL,
                    help="label that turns a failing check neutral (default: %(default)s)")
     p.add_argument("--details-url", help="link for the check run (e.g. the workflow run)")
+    p.add_argument("--workflow-run-event", type=Path, metavar="EVENT_JSON",
+                   help="the workflow_run payload that delivered the artifact, to check it")
     prep = p.add_argument_group("prepare (PR benchmark job, no network)")
     prep.add_argument("--prepare", type=Path, metavar="EVENT_JSON",
                       help="write pr.json from this pull_request event payload and exit")
@@ -50,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
     if args.pr is not None and args.pr != artifact.meta.pr_number:
         raise ConfigError(f"--pr {args.pr} does not match the artifact's PR"
                           f" {artifact.meta.pr_number}", hint="check which artifact was downloaded")
+    if args.workflow_run_event is not None:
+        prbot.verify_workflow_run(_load_event(args.workflow_run_event), artifact.meta)
     client = client_from_env(args.repo, api_url=args.api_url)
     outcome = prbot.post_results(client, artifact, accept_label=args.accept_label,
                                  details_url=args.details_url)
@@ -67,11 +71,7 @@ def run(args: argparse.Namespace) -> int:
 def _prepare(args: argparse.Namespace) -> int:
     if not args.machine:
         raise ConfigError("--prepare needs --machine NAME", hint="pass the hardware profile name")
-    try:
-        event = json.loads(args.prepare.read_text())
-    except (OSError, ValueError) as err:
-        raise ConfigError(f"cannot read the event payload {args.prepare}: {err}",
-                          hint="pass $GITHUB_EVENT_PATH") from err
+    event = _load_event(args.prepare)
     meta = prbot.metadata_from_event(event, machine=args.machine, accept_label=args.accept_label)
     meta = prbot.with_extras(meta, base_fingerprint=args.base_fingerprint,
                              head_fingerprint=args.head_fingerprint,
@@ -79,3 +79,11 @@ def _prepare(args: argparse.Namespace) -> int:
     prbot.write_metadata(args.artifact, meta)
     print(f"wrote {args.artifact / 'pr.json'} for PR #{meta.pr_number} at {meta.head_sha[:10]}")
     return 0
+
+
+def _load_event(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise ConfigError(f"cannot read the event payload {path}: {err}",
+                          hint="pass $GITHUB_EVENT_PATH") from err
