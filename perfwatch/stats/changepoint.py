@@ -1,9 +1,15 @@
-"""Change-point detection over a commit history (first version: rank binary segmentation).
+"""Change-point detection over a commit history.
 
-Each commit is reduced to the median of its log samples. Binary segmentation
-splits at the maximum of the standardised rank-sum (Mann-Whitney) statistic; a split
-is kept when the p-value of that maximum, corrected for the search over positions,
-is small.
+Pipeline (see docs/statistics.md for the reasoning):
+
+1. per-commit levels: log of the median of each commit's samples;
+2. noise: robust commit-to-commit scale from first differences; levels are huberised
+   around a running median so spikes and outliers lose their leverage;
+3. candidates: binary segmentation on the CUSUM scan at a relaxed level;
+4. pruning: each candidate is tested on its neighbouring segments (window-limited),
+   must be a step rather than drift, and must be at least one noise sd in size;
+5. each surviving change gets a search-corrected p-value, the relative change of the
+   medians and a confidence interval.
 """
 
 from __future__ import annotations
@@ -16,12 +22,23 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import stats as sps
 
-__all__ = ["ChangePoint", "detect_change_points"]
+from perfwatch.stats.candidates import CandidateTest, prune
+from perfwatch.stats.levels import (
+    Levels,
+    commit_levels,
+    estimate_noise,
+    huberize,
+    robust_scale,
+)
+from perfwatch.stats.scan import binary_segmentation
+
+__all__ = ["MAX_PVALUE", "MIN_SIZE", "ChangePoint", "detect_change_points", "detect_levels"]
 
 FloatArray = NDArray[np.float64]
 
-MIN_SIZE = 5
-MAX_PVALUE = 0.01
+MIN_SIZE = 5  # a new level must hold for 5 measured commits (median of 5 survives 2 spikes)
+MAX_PVALUE = 0.001  # per-candidate level: a suite of 500 series expects < 1 false alarm
+_CANDIDATE_FACTOR = 10.0  # candidates are collected at a 10x relaxed level, then pruned
 
 
 @dataclass(frozen=True)
@@ -35,72 +52,43 @@ class ChangePoint:
     ci_high: float
 
 
-def _commit_levels(samples: Sequence[FloatArray]) -> FloatArray:
-    return np.array([float(np.median(np.log(np.asarray(s, dtype=np.float64)))) for s in samples])
+def _to_change(t: CandidateTest, log_scale: bool, confidence: float) -> ChangePoint:
+    z = float(sps.norm.ppf(0.5 + confidence / 2.0))
+    low, high = t.shift - z * t.se, t.shift + z * t.se
+    if log_scale:
+        return ChangePoint(t.index, t.pvalue, math.expm1(t.shift), math.expm1(low), math.expm1(high))
+    return ChangePoint(t.index, t.pvalue, t.shift, low, high)
 
 
-def max_scan_pvalue(zmax: float, n: int, min_size: int) -> float:
-    """P(max_t |Z_t| >= zmax) for the standardised rank-sum scan over a segment of n.
-
-    Asymptotically the scan is a standardised Brownian bridge, an Ornstein-Uhlenbeck
-    process on the time scale s = log(t / (1 - t)) / 2; its tail over a length T is
-    ``T b phi(b) + phi(b) / b`` per side (Pickands' constant 1).
-    """
-    t0 = min_size / n
-    span = 0.5 * math.log((1 - t0) ** 2 / t0**2)
-    dens = float(sps.norm.pdf(zmax))
-    return min(1.0, 2.0 * (span * zmax * dens + dens / max(zmax, 1e-9)))
-
-
-def _rank_scan(y: FloatArray, min_size: int) -> tuple[int, float]:
-    """Best split (number of points on the left) and its |Z| for a segment."""
-    n = y.size
-    ranks = sps.rankdata(y)
-    left = np.arange(1, n)
-    sums = np.cumsum(ranks)[:-1]
-    expected = left * (n + 1) / 2.0
-    sd = np.sqrt(left * (n - left) * (n + 1) / 12.0)
-    z = np.abs(sums - expected) / sd
-    z[: min_size - 1] = 0.0
-    z[n - min_size :] = 0.0
-    best = int(np.argmax(z))
-    return best + 1, float(z[best])
-
-
-def _segment(y: FloatArray, start: int, stop: int, min_size: int, found: list[int]) -> None:
-    if stop - start < 2 * min_size:
-        return
-    split, zmax = _rank_scan(y[start:stop], min_size)
-    if max_scan_pvalue(zmax, stop - start, min_size) > MAX_PVALUE:
-        return
-    found.append(start + split)
-    _segment(y, start, start + split, min_size, found)
-    _segment(y, start + split, stop, min_size, found)
-
-
-def _describe(y: FloatArray, lo: int, cut: int, hi: int, min_size: int) -> ChangePoint:
-    before, after = y[lo:cut], y[cut:hi]
-    res = sps.mannwhitneyu(after, before, alternative="two-sided")
-    shift = float(np.median(after) - np.median(before))
-    diffs = np.sort((after[:, None] - before[None, :]).ravel())
-    k = max(0, int(diffs.size * 0.025))
-    return ChangePoint(
-        index=cut,
-        pvalue=float(res.pvalue),
-        rel_change=math.expm1(shift),
-        ci_low=math.expm1(float(diffs[k])),
-        ci_high=math.expm1(float(diffs[diffs.size - 1 - k])),
-    )
+def detect_levels(
+    y: FloatArray, within_se: FloatArray, *, log_scale: bool = True,
+    min_size: int = MIN_SIZE, max_pvalue: float = MAX_PVALUE, confidence: float = 0.95,
+) -> list[ChangePoint]:
+    """Change points of a series of per-commit levels (see :func:`detect_change_points`)."""
+    if y.size < 2 * min_size:
+        return []
+    robust = robust_scale(y)
+    x = huberize(y, robust)
+    noise = estimate_noise(Levels(y, within_se, log_scale), x, robust)
+    cuts = binary_segmentation(x, noise.total, min_size, min(1.0, max_pvalue * _CANDIDATE_FACTOR))
+    tests = prune(y, x, cuts, sd=noise.total, robust=robust, min_size=min_size,
+                  max_pvalue=max_pvalue)
+    return [_to_change(t, log_scale, confidence) for t in tests]
 
 
 def detect_change_points(
-    samples: Sequence[FloatArray], *, rng: np.random.Generator
+    samples: Sequence[FloatArray],
+    *,
+    rng: np.random.Generator,
+    min_size: int = MIN_SIZE,
+    max_pvalue: float = MAX_PVALUE,
 ) -> list[ChangePoint]:
-    """Level shifts in a history of measured commits (oldest first)."""
+    """Level shifts in a history: one non-empty sample array per measured commit,
+    oldest first (one value or many). Deterministic; ``rng`` is accepted for the
+    contract's uniformity."""
     del rng
-    y = _commit_levels(samples)
-    found: list[int] = []
-    _segment(y, 0, y.size, MIN_SIZE, found)
-    cuts = sorted(found)
-    bounds = [0, *cuts, y.size]
-    return [_describe(y, bounds[i], bounds[i + 1], bounds[i + 2], MIN_SIZE) for i in range(len(cuts))]
+    if len(samples) < 2 * min_size:
+        return []
+    levels = commit_levels(samples)
+    return detect_levels(levels.values, levels.within_se, log_scale=levels.log_scale,
+                         min_size=min_size, max_pvalue=max_pvalue)

@@ -1,0 +1,158 @@
+"""Testing and pruning candidate change points against their neighbours.
+
+Each candidate is judged on the commits between its neighbouring candidates, at most
+``WINDOW`` on each side, by three checks that must all pass:
+
+1. **significance**: the difference of the mean huberised levels right and left,
+   divided by the largest of three standard errors: from the history-wide noise sd,
+   from the local noise sd, and the *scale-aware* one (the spread of the same
+   left/right window difference at every other position of the history, which
+   contains slow drift and correlated between-run noise at exactly that time scale),
+   has a search-corrected p-value (:func:`scan_pvalue`) of at most ``max_pvalue``;
+2. **a step, not a slope**: with a local straight line fitted through both sides, the
+   step still has the same sign and ``|t| >= STEP_T`` (slow drift fits the line);
+3. **size against noise**: the shift of the medians is at least ``MIN_EFFECT_SD``
+   per-commit noise sds (smaller shifts cannot be pinned to a commit).
+
+The weakest failing candidate is removed and its neighbours re-tested, until every
+remaining candidate passes (the merge step of Otava/Hunter, with these tests).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from perfwatch.stats.levels import clipped_diff_scale
+from perfwatch.stats.scan import scan_pvalue
+
+__all__ = ["CandidateTest", "prune", "test_candidate"]
+
+FloatArray = NDArray[np.float64]
+
+WINDOW = 50  # commits per side a candidate is judged on
+# Windows are at most 1/6 of the history, so that the left+right window fits at least
+# twice more beside the candidate and the scale-aware spread can be learnt.
+_SCALE_BLOCKS = 6
+STEP_T = 2.0  # step t-statistic required on top of a local line
+MIN_EFFECT_SD = 1.0  # minimum shift, in per-commit noise sds
+_MEDIAN_SE = math.sqrt(math.pi / 2.0)
+
+
+@dataclass(frozen=True)
+class CandidateTest:
+    index: int
+    lo: int  # first commit of the left window
+    hi: int  # end (exclusive) of the right window
+    shift: float  # median(right) - median(left) of the levels
+    se: float  # standard error of ``shift``
+    z: float
+    pvalue: float
+    step_t: float
+    passed: bool
+
+
+def _step_t(x: FloatArray, cut: int, sd: float) -> float:
+    """t of the step coefficient in x ~ a + b * i + c * [i >= cut], sd known."""
+    i = np.arange(x.size, dtype=np.float64)
+    design = np.column_stack([np.ones(x.size), i - cut, (i >= cut).astype(np.float64)])
+    gram = design.T @ design
+    try:
+        inv = np.linalg.inv(gram)
+    except np.linalg.LinAlgError:
+        return 0.0
+    coef = inv @ (design.T @ x)
+    return float(coef[2] / (sd * math.sqrt(max(inv[2, 2], 1e-300))))
+
+
+_MAD_TO_SD = 1.482602218505602
+WindowDiffs = dict[tuple[int, int], FloatArray]
+
+
+def window_diffs(x: FloatArray, n_left: int, n_right: int) -> FloatArray:
+    """mean(x[t:t+n_right]) - mean(x[t-n_left:t]) for t = n_left .. n - n_right."""
+    csum = np.concatenate([[0.0], np.cumsum(x)])
+    t = np.arange(n_left, x.size - n_right + 1)
+    right = (csum[t + n_right] - csum[t]) / n_right
+    left = (csum[t] - csum[t - n_left]) / n_left
+    return np.asarray(right - left, dtype=np.float64)
+
+
+def scale_aware_se(
+    x: FloatArray, cut: int, n_left: int, n_right: int, cache: WindowDiffs
+) -> float:
+    """Robust spread of the window difference at positions whose windows miss ``cut``.
+
+    0.0 when fewer than ``n_left + n_right`` such positions exist (too short a history
+    to learn the noise at this time scale).
+    """
+    key = (n_left, n_right)
+    if key not in cache:
+        cache[key] = window_diffs(x, n_left, n_right)
+    diffs = cache[key]
+    t = np.arange(n_left, n_left + diffs.size)
+    keep = diffs[(t <= cut - n_right) | (t >= cut + n_left)]
+    if keep.size < n_left + n_right:
+        return 0.0
+    return _MAD_TO_SD * float(np.median(np.abs(keep - np.median(keep))))
+
+
+def test_candidate(
+    y: FloatArray, x: FloatArray, cut: int, lo: int, hi: int, *,
+    sd: float, robust: float, min_size: int, max_pvalue: float,
+    cache: WindowDiffs | None = None,
+) -> CandidateTest:
+    """Judge a change at ``cut`` between ``lo`` and ``hi`` (neighbouring candidates)."""
+    window = max(min_size, min(WINDOW, x.size // _SCALE_BLOCKS))
+    lo = max(lo, cut - window)
+    hi = min(hi, cut + window)
+    n_left, n_right = cut - lo, hi - cut
+    local_sd = max(sd, clipped_diff_scale(x[lo:hi], robust))
+    root = math.sqrt(1.0 / n_left + 1.0 / n_right)
+    scale_se = scale_aware_se(x, cut, n_left, n_right, {} if cache is None else cache)
+    z = (float(np.mean(x[cut:hi])) - float(np.mean(x[lo:cut]))) / max(local_sd * root, scale_se)
+    pvalue = scan_pvalue(z, hi - lo, min(min_size, n_left, n_right))
+    shift = float(np.median(y[cut:hi]) - np.median(y[lo:cut]))
+    step_t = _step_t(x[lo:hi], cut - lo, local_sd)
+    passed = (
+        pvalue <= max_pvalue
+        and step_t * z > 0
+        and abs(step_t) >= STEP_T
+        and abs(shift) >= MIN_EFFECT_SD * local_sd
+        and shift * z > 0
+    )
+    return CandidateTest(cut, lo, hi, shift, _MEDIAN_SE * local_sd * root, z, pvalue, step_t, passed)
+
+
+def _weakness(t: CandidateTest) -> tuple[int, float]:
+    return (0 if t.passed else 1, t.pvalue)
+
+
+def prune(
+    y: FloatArray, x: FloatArray, cuts: list[int], *,
+    sd: float, robust: float, min_size: int, max_pvalue: float,
+) -> list[CandidateTest]:
+    """Drop failing candidates one at a time (weakest first) until all pass."""
+    cuts = sorted(cuts)
+    cache: WindowDiffs = {}
+
+    def run(k: int) -> CandidateTest:
+        lo = cuts[k - 1] if k > 0 else 0
+        hi = cuts[k + 1] if k + 1 < len(cuts) else y.size
+        return test_candidate(y, x, cuts[k], lo, hi, sd=sd, robust=robust,
+                              min_size=min_size, max_pvalue=max_pvalue, cache=cache)
+
+    tests = [run(k) for k in range(len(cuts))]
+    while tests:
+        worst = max(range(len(tests)), key=lambda k: _weakness(tests[k]))
+        if tests[worst].passed:
+            break
+        del cuts[worst]
+        del tests[worst]
+        for k in (worst - 1, worst):
+            if 0 <= k < len(tests):
+                tests[k] = run(k)
+    return tests
