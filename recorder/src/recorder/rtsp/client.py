@@ -40,7 +40,10 @@ class RtspClient:
     async def connect(self) -> None:
         host_port = self.url.split("//", 1)[1].split("/", 1)[0]
         host, _, port = host_port.partition(":")
-        self._reader, self._writer = await asyncio.open_connection(host, int(port or 554))
+        try:
+            self._reader, self._writer = await asyncio.open_connection(host, int(port or 554))
+        except ConnectionError as exc:
+            raise RtspClientError("connect: connection closed") from exc
 
     async def request(self, method: str, url: str | None = None,
                       headers: dict[str, str] | None = None) -> Response:
@@ -49,15 +52,14 @@ class RtspClient:
         hdrs = dict(headers or {})
         if self.session:
             hdrs.setdefault("Session", self.session)
-        self._writer.write(encode_request(method, url or self.url, self._cseq, hdrs))
-        await self._writer.drain()
-        while True:
-            try:
+        try:
+            self._writer.write(encode_request(method, url or self.url, self._cseq, hdrs))
+            await self._writer.drain()
+            msg = await read_message(self._reader)
+            while not isinstance(msg, Response):
                 msg = await read_message(self._reader)
-            except (asyncio.IncompleteReadError, ConnectionError) as exc:
-                raise RtspClientError(f"{method}: connection closed") from exc
-            if isinstance(msg, Response):
-                break
+        except (asyncio.IncompleteReadError, ConnectionError) as exc:
+            raise RtspClientError(f"{method}: connection closed") from exc
         if msg.status != 200:
             raise RtspClientError(f"{method} {url or self.url}: status {msg.status}")
         return msg
