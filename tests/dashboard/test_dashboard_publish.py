@@ -1,0 +1,113 @@
+"""perfwatch publish on a real asv project: real git history, real `asv publish`."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+from dashboard_asvproject import AsvProject, add_commit
+from dashboard_planted import IMPROVEMENT_AT, MACHINES, REGRESSION_AT, Published
+
+from perfwatch.adapters.asv_config import load_asv_config
+from perfwatch.cli import main
+from perfwatch.model import SeriesKey
+from perfwatch.publish import PublishOptions, publish, series_slug
+
+
+def _regressions(html: Path) -> list[list[object]]:
+    return list(json.loads((html / "regressions.json").read_text())["regressions"])
+
+
+def test_planted_changes_found_and_nothing_else(published: Published) -> None:
+    shas = published.project.shas
+    found = {(c.key.benchmark, c.key.params, c.key.machine, c.commit, c.direction)
+             for c in published.report.changes}
+    want = {("bench_ingest.time_remux", None, m.name, shas[REGRESSION_AT], "regression")
+            for m in MACHINES}
+    want |= {("bench_ingest.time_index", (p,), m.name, shas[IMPROVEMENT_AT], "improvement")
+             for m in MACHINES for p in ("10", "100")}
+    assert found == want
+
+
+def test_asv_regressions_json_lists_perfwatch_regressions(published: Published) -> None:
+    html = published.project.html_dir
+    index = json.loads((html / "index.json").read_text())
+    rev = {sha: int(r) for r, sha in index["revision_to_hash"].items()}
+    entries = _regressions(html)
+    assert len(entries) == 2 == published.report.regressions_listed
+    shas = published.project.shas
+    for name, graph, params, idx, last, best, jumps in entries:  # type: ignore[misc]
+        assert name == "bench_ingest.time_remux" and idx is None
+        assert (html / str(graph)).is_file()
+        assert params in ({"machine": "ci-box"}, {"machine": "gpu-box"})
+        assert f"machine-{params['machine']}/" in str(graph)  # type: ignore[index]
+        # commit 19 was benchmarked, so the jump is the single commit 20 (asv: rev_a null)
+        assert jumps == [[None, rev[shas[REGRESSION_AT]], jumps[0][2], jumps[0][3]]]  # type: ignore[index]
+        before, after = jumps[0][2], jumps[0][3]  # type: ignore[index]
+        assert 1.35 < after / before < 1.45
+        assert abs(float(last) / float(after) - 1) < 0.05  # type: ignore[arg-type]
+        assert abs(float(best) / float(before) - 1) < 0.05  # type: ignore[arg-type]
+
+
+def test_perfwatch_pages_written_and_local_only(published: Published) -> None:
+    root = published.project.html_dir / "perfwatch"
+    assert (root / "static" / "plotly.min.js").stat().st_size > 1_000_000
+    key = SeriesKey("bench_ingest.time_remux", None, "ci-box")
+    page = (root / "series" / f"{series_slug(key)}.html").read_text()
+    assert "Regression +4" in page and published.project.shas[REGRESSION_AT][:8] in page
+    assert "bench_ingest.time_remux-flamegraph.svg" in page  # flamegraph link
+    assert "all hardware profiles side by side" in page
+    for html in root.rglob("*.html"):
+        text = html.read_text()
+        remote = re.findall(r'<(?:script|link|img|iframe)\b[^>]*(?:src|href)="(https?:)', text)
+        assert not remote, html
+    asv_index = (published.project.html_dir / "index.html").read_text()
+    assert not re.findall(r'<(?:script|link)\b[^>]*(?:src|href)="https?:', asv_index)
+    assert 'href="perfwatch/index.html"' in asv_index
+    overview = (root / "index.html").read_text()
+    assert overview.count("<tr data-machine=") == len(published.report.changes) == 6
+
+
+def test_republish_unchanged_reanalyses_nothing(fresh_project: AsvProject) -> None:
+    config = load_asv_config(fresh_project.config)
+    again = publish(config, options=PublishOptions(seed=1, run_asv=False))
+    assert again.analysed == 0 and again.pages_written == 0
+    assert again.pages_kept == again.n_series + 4  # series pages + 4 hardware pages
+    flame = fresh_project.html_dir / "perfwatch" / "profiles"
+    assert (flame / "bench_ingest.time_remux-flamegraph.svg").is_file()
+
+
+def test_republish_after_new_commit(fresh_project: AsvProject) -> None:
+    grown = add_commit(fresh_project, np.random.default_rng(99))
+    report = publish(load_asv_config(grown.config), options=PublishOptions(seed=1))
+    assert report.analysed == report.n_series  # every series got a new point
+    assert report.pages_written == report.n_series + 4
+    index = json.loads((grown.html_dir / "index.json").read_text())
+    assert grown.shas[-1] in index["revision_to_hash"].values()  # asv re-published
+    # asv deleted html_dir, perfwatch's profiles folder survived
+    assert (grown.html_dir / "perfwatch" / "profiles").is_dir()
+    assert len(_regressions(grown.html_dir)) == 2
+
+
+def test_cli_publish_and_compare_page(fresh_project: AsvProject, capsys: object) -> None:
+    base, head = fresh_project.shas[REGRESSION_AT - 1], fresh_project.shas[REGRESSION_AT]
+    code = main(["publish", "--config", str(fresh_project.config), "--no-asv", "--quiet",
+                 "--compare", base, head])
+    assert code == 0
+    out = capsys.readouterr().out  # type: ignore[attr-defined]
+    assert "2 regressions, 4 improvements in 8 series" in out
+    page = fresh_project.html_dir / "perfwatch" / "compare" / f"{base[:12]}-{head[:12]}.html"
+    assert str(page) in out
+    text = page.read_text()
+    assert "regression" in text and "bench_ingest.time_remux" in text
+    assert f'compare/{page.name}' in (fresh_project.html_dir / "perfwatch" / "index.html").read_text()
+
+
+def test_cli_publish_bad_config(tmp_path: Path, capsys: object) -> None:
+    bad = tmp_path / "asv.conf.json"
+    bad.write_text('{"version": 1, "results_dir": "r"}')
+    assert main(["publish", "--config", str(bad)]) == 2
+    err = capsys.readouterr().err  # type: ignore[attr-defined]
+    assert "no 'repo' given" in err and "add \"repo\"" in err
