@@ -16,6 +16,7 @@ SHA is confirmed with ``GET /pulls/{n}`` and the labels are read live from the s
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -23,7 +24,7 @@ from typing import Any
 
 from perfwatch.adapters.github import CHECK_TEXT_LIMIT, GitHubClient, fit_body
 from perfwatch.errors import ConfigError, GitHubError, ResultsFormatError
-from perfwatch.model import Comparison, Direction, SeriesKey, Verdict
+from perfwatch.model import Comparison, Direction, SeriesKey, Verdict, direction_for
 from perfwatch.report.markdown import CommentContext, escape, marker_for, render_comment
 
 __all__ = [
@@ -99,33 +100,55 @@ class PostOutcome:
 
 # -- artifact (de)serialisation ----------------------------------------------------------
 def comparison_to_json(c: Comparison) -> dict[str, Any]:
+    """One comparison as ``perfwatch compare --json`` writes it (plus ``direction``, ``note``)."""
     return {
         "benchmark": c.key.benchmark, "params": list(c.key.params) if c.key.params else None,
-        "machine": c.key.machine, "unit": c.unit, "direction": c.direction.value,
-        "verdict": c.verdict.value, "rel_change": c.rel_change, "ci": list(c.ci),
-        "pvalue": c.pvalue, "qvalue": c.qvalue, "n_base": c.n_base, "n_head": c.n_head,
-        "base_median": c.base_median, "head_median": c.head_median,
+        "machine": c.key.machine, "metric_unit": c.unit, "direction": c.direction.value,
+        "verdict": c.verdict.value, "rel_change": _finite(c.rel_change),
+        "ci": [_finite(c.ci[0]), _finite(c.ci[1])], "pvalue": _finite(c.pvalue),
+        "qvalue": _finite(c.qvalue), "n_base": c.n_base, "n_head": c.n_head,
+        "base_median": _finite(c.base_median), "head_median": _finite(c.head_median),
         "extra_runs": c.extra_runs, "unstable": c.unstable, "note": c.note,
     }
 
 
 def comparison_from_json(item: Mapping[str, Any]) -> Comparison:
+    """One object of ``compare.json``; ``null`` numbers become NaN, a missing direction is
+    inferred from the benchmark's name and unit as asv would."""
+    name = str(item["benchmark"])
     params = item.get("params")
-    verdict = str(item["verdict"]).replace("_", " ").lower()
-    ci = item.get("ci") or [float("nan"), float("nan")]
+    unit = str(item.get("metric_unit", item.get("unit", "")))
+    ci = item.get("ci") or [None, None]
     extra = item.get("extra_runs")
     return Comparison(
-        key=SeriesKey(str(item["benchmark"]), tuple(str(p) for p in params) if params else None,
+        key=SeriesKey(name, tuple(str(p) for p in params) if params else None,
                       str(item["machine"])),
-        unit=str(item.get("unit", "")), direction=Direction(str(item["direction"])),
-        verdict=Verdict(verdict), rel_change=float(item["rel_change"]),
-        ci=(float(ci[0]), float(ci[1])), pvalue=float(item["pvalue"]),
-        qvalue=float(item.get("qvalue", item["pvalue"])), n_base=int(item.get("n_base", 0)),
-        n_head=int(item.get("n_head", 0)), base_median=float(item.get("base_median", "nan")),
-        head_median=float(item.get("head_median", "nan")),
+        unit=unit, direction=_direction(item.get("direction"), name, unit),
+        verdict=Verdict(str(item["verdict"]).replace("_", " ").lower()),
+        rel_change=_num(item.get("rel_change")), ci=(_num(ci[0]), _num(ci[1])),
+        pvalue=_num(item.get("pvalue")), qvalue=_num(item.get("qvalue", item.get("pvalue"))),
+        n_base=int(item.get("n_base") or 0), n_head=int(item.get("n_head") or 0),
+        base_median=_num(item.get("base_median")), head_median=_num(item.get("head_median")),
         extra_runs=int(extra) if extra is not None else None,
         unstable=bool(item.get("unstable", False)), note=str(item.get("note") or ""),
     )
+
+
+def _direction(value: object, name: str, unit: str) -> Direction:
+    if value is not None:
+        return Direction(str(value))
+    leaf = name.rsplit(".", 1)[-1]
+    kind = next((k for k in ("peakmem", "mem", "time", "track") if leaf.startswith(k + "_")),
+                "track")
+    return direction_for(kind, unit, name)
+
+
+def _num(value: object) -> float:
+    return float("nan") if value is None else float(value)  # type: ignore[arg-type]
+
+
+def _finite(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
 
 
 def read_artifact(directory: Path) -> ResultsArtifact:
@@ -153,7 +176,8 @@ def write_artifact(directory: Path, artifact: ResultsArtifact) -> None:
     write_metadata(directory, artifact.meta)
     compare = {"version": ARTIFACT_VERSION,
                "comparisons": [comparison_to_json(c) for c in artifact.comparisons]}
-    (directory / "compare.json").write_text(json.dumps(compare, indent=1) + "\n")
+    text = json.dumps(compare, indent=1, allow_nan=False)
+    (directory / "compare.json").write_text(text + "\n")
 
 
 def write_metadata(directory: Path, meta: PrMetadata) -> None:

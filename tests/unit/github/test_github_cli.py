@@ -1,0 +1,109 @@
+"""``perfwatch comment`` and ``perfwatch gate`` wired end to end: compare JSON -> artifact ->
+the fake GitHub server (in-process through ``cli.main`` and as a real subprocess)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import BASE, HEAD, REPO, comparison
+from fake_github import FakeGitHub
+
+from perfwatch.analysis import CompareReport
+from perfwatch.cli import main
+from perfwatch.commands.compare import compare_document
+from perfwatch.model import Verdict
+
+PAYLOADS = Path(__file__).resolve().parents[2] / "data" / "github" / "payloads"
+
+
+def _artifact(tmp_path: Path, *, verdict: Verdict = Verdict.REGRESSION,
+              event: str = "pull_request.opened.json") -> Path:
+    out = tmp_path / "artifact"
+    assert main(["comment", "--artifact", str(out), "--prepare", str(PAYLOADS / event),
+                 "--machine", "linux-x86-4c", "--base-fingerprint", "fp-a",
+                 "--head-fingerprint", "fp-a"]) == 0
+    report = CompareReport(base=BASE, head=HEAD, not_compared=(), comparisons=(
+        comparison("bench.ingest.time_remux", verdict, 0.22),
+        comparison("bench.ingest.time_index", Verdict.NO_CHANGE, 0.001, q=0.9)))
+    (out / "compare.json").write_text(json.dumps(compare_document(report)))
+    return out
+
+
+def test_comment_posts_from_a_compare_json_artifact(
+    tmp_path: Path, fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", fake.token)
+    art = _artifact(tmp_path)
+    meta = json.loads((art / "pr.json").read_text())
+    assert (meta["pr_number"], meta["head_sha"], meta["labels"]) == (2, HEAD, ["bug"])
+    args = ["comment", "--artifact", str(art), "--repo", REPO, "--pr", "2",
+            "--api-url", fake.url, "--workflow-run-event",
+            str(PAYLOADS / "workflow_run.completed.with-pull-requests.json")]
+    assert main(args) == 0
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "comment created" in out and "comment updated" in out
+    [comment] = fake.comments_on(2)
+    assert "1 confirmed regression" in comment["body"] and "time\\_remux" in comment["body"]
+    [run] = fake.check_runs.values()
+    assert (run["name"], run["conclusion"]) == ("perfwatch (linux-x86-4c)", "failure")
+    assert fake.violations == []
+
+
+def test_comment_refuses_an_artifact_of_another_pr(
+    tmp_path: Path, fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", fake.token)
+    art = _artifact(tmp_path)
+    assert main(["comment", "--artifact", str(art), "--repo", REPO, "--pr", "3",
+                 "--api-url", fake.url]) == 2
+    assert "does not match" in capsys.readouterr().err
+    assert fake.requests == []
+
+
+def test_gate_exit_status_and_label(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    art = _artifact(tmp_path)
+    assert main(["gate", "--artifact", str(art)]) == 1
+    labeled = json.loads((PAYLOADS / "pull_request.opened.json").read_text())
+    labeled.update(action="labeled", label={"name": "perf-regression-accepted"})
+    labeled["pull_request"]["labels"].append({"name": "perf-regression-accepted"})
+    event = tmp_path / "labeled.json"
+    event.write_text(json.dumps(labeled))
+    assert main(["gate", "--artifact", str(art), "--event", str(event)]) == 0
+    assert "neutral: 1 confirmed regression, accepted by Codertocat" in capsys.readouterr().out
+    clean = _artifact(tmp_path / "clean", verdict=Verdict.NO_CHANGE)
+    assert main(["gate", "--artifact", str(clean)]) == 0
+
+
+def test_gate_on_a_broken_artifact_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "compare.json").write_text("{not json")
+    assert main(["gate", "--artifact", str(tmp_path)]) == 2
+
+
+def test_comment_as_a_real_process(tmp_path: Path, fake: FakeGitHub) -> None:
+    art = _artifact(tmp_path)
+    env = {**os.environ, "GITHUB_TOKEN": fake.token}
+    proc = subprocess.run(
+        [sys.executable, "-m", "perfwatch", "comment", "--artifact", str(art), "--repo", REPO,
+         "--api-url", fake.url], env=env, capture_output=True, text=True, timeout=60,
+        check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert fake.token not in proc.stdout + proc.stderr
+    assert len(fake.comments_on(2)) == 1
+
+
+def test_comment_without_token_exits_2(tmp_path: Path, fake: FakeGitHub,
+                                       monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    art = _artifact(tmp_path)
+    assert main(["comment", "--artifact", str(art), "--repo", REPO, "--api-url", fake.url]) == 2
+    assert "GITHUB_TOKEN is not set" in capsys.readouterr().err
+    assert fake.requests == []
