@@ -24,7 +24,7 @@ from recorder.rtsp.h264 import is_keyframe, parameter_sets, split_annexb
 from recorder.rtsp.rtp import RtpFrame, packetize_access_unit
 from recorder.rtsp.sdp import H264Description
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 CACHE_ENV = "RECORDER_CLIP_CACHE"
 
 
@@ -83,7 +83,7 @@ def _pattern(spec: ClipSpec, index: int, texture: np.ndarray, rng: np.random.Gen
     w, h = spec.width, spec.height
     offset = (index * 4) % w
     luma = texture[:h, offset:offset + w].astype(np.int16)
-    luma += rng.integers(-6, 7, size=(h, w), dtype=np.int16)
+    luma += rng.integers(-12, 13, size=(h, w), dtype=np.int16)
     size = max(8, min(w, h) // 6)
     x = int((index * 7) % max(1, 2 * (w - size)))
     y = int((index * 5) % max(1, 2 * (h - size)))
