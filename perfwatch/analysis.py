@@ -102,7 +102,8 @@ def _collect_files(files: Sequence[ResultsFile], labels: Mapping[tuple[str, str]
                    versions: Mapping[str, str | None], position: Callable[[str], int]
                    ) -> dict[SeriesKey, dict[int, FloatArray]]:
     """Samples per series key and commit position; results of other versions are dropped."""
-    data: dict[SeriesKey, dict[int, FloatArray]] = defaultdict(dict)
+    # Plain tuples as keys while collecting: hashing them is much cheaper than SeriesKey.
+    data: dict[tuple[str, tuple[str, ...] | None, str], dict[int, FloatArray]] = {}
     for f in files:
         pos = position(f.commit_hash)
         label = labels[(f.machine, f.env_name)]
@@ -112,10 +113,10 @@ def _collect_files(files: Sequence[ResultsFile], labels: Mapping[tuple[str, str]
                 continue
             for combo, samples in zip(row.combos, row.samples, strict=True):
                 if samples.size:
-                    slot = data[SeriesKey(name, combo, label)]
+                    slot = data.setdefault((name, combo, label), {})
                     prev = slot.get(pos)
                     slot[pos] = samples if prev is None else np.concatenate([prev, samples])
-    return data
+    return {SeriesKey(*k): v for k, v in data.items()}
 
 
 def load_history(results_dir: Path, repo: Path, *, branch: str | None,

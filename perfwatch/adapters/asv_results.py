@@ -207,42 +207,78 @@ def guess_benchmark(name: str, version: str | None) -> Benchmark:
 
 
 def _as_float(value: Any, path: Path, name: str) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if value is None or type(value) is float:
+        return value
+    if isinstance(value, bool) or not isinstance(value, int):
         raise _format_error(path, f"{name}: result {value!r} is not a number", "re-run asv",
                             key="results")
     return float(value)
 
 
 def _sample_array(raw: Any, value: float | None, path: Path, name: str) -> FloatArray:
-    if value is None or math.isnan(value):
+    if value is None or math.isnan(value):  # failed or skipped
         return _EMPTY
     if raw is None:
         arr = np.array([value], dtype=np.float64)
+    elif _all_finite(raw):  # the common case, checked without numpy's per-call overhead
+        arr = np.array(raw, dtype=np.float64)
     else:
         try:
-            arr = np.asarray(raw, dtype=np.float64).ravel()
+            arr = np.array(raw, dtype=np.float64).ravel()
         except (TypeError, ValueError):
             raise _format_error(path, f"{name}: samples are not numbers", "re-run asv",
                                 key="samples") from None
-        arr = arr[np.isfinite(arr)]
-        if arr.size == 0:
-            arr = np.array([value], dtype=np.float64)
+        finite = np.isfinite(arr)
+        arr = arr[finite] if finite.any() else np.array([value], dtype=np.float64)
     arr.setflags(write=False)
     return arr
 
 
-def _parse_row(name: str, row: list[Any], columns: list[str], path: Path) -> BenchmarkResult:
-    cols = dict(zip(columns, row, strict=False))
-    params = cols.get("params") or []
-    if not isinstance(params, list) or not all(isinstance(p, list) for p in params):
-        raise _format_error(path, f"{name}: params is not a list of lists", "re-run asv",
-                            key="params")
-    combos: list[tuple[str, ...] | None] = [
-        tuple(str(v) for v in c) if params else None for c in itertools.product(*params)
-    ]
-    result = cols.get("result")
+def _all_finite(raw: Any) -> bool:
+    try:
+        return bool(raw) and math.isfinite(sum(raw))
+    except TypeError:  # None (a failed sample), nested lists or strings
+        return False
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where the columns perfwatch reads sit in each row of one result file."""
+
+    width: int
+    result: int
+    params: int
+    version: int
+    samples: int
+
+    @classmethod
+    def of(cls, columns: list[str]) -> _Layout:
+        def at(col: str) -> int:
+            return columns.index(col) if col in columns else len(columns)
+
+        return cls(len(columns), at("result"), at("params"), at("version"), at("samples"))
+
+
+def _combos(params: Any, path: Path, name: str, memo: dict[str, list[tuple[str, ...] | None]]
+            ) -> list[tuple[str, ...] | None]:
+    """Parameter combinations in ``itertools.product`` order (memoised per file)."""
+    if not params:
+        return [None]
+    key = repr(params)
+    if key not in memo:
+        if not isinstance(params, list) or not all(isinstance(p, list) for p in params):
+            raise _format_error(path, f"{name}: params is not a list of lists", "re-run asv",
+                                key="params")
+        memo[key] = [tuple(str(v) for v in c) for c in itertools.product(*params)]
+    return memo[key]
+
+
+def _parse_row(name: str, row: list[Any], layout: _Layout, path: Path,
+               memo: dict[str, list[tuple[str, ...] | None]]) -> BenchmarkResult:
+    if len(row) <= layout.width:
+        row = row + [None] * (layout.width + 1 - len(row))  # asv may drop trailing columns
+    combos = _combos(row[layout.params], path, name, memo)
+    result = row[layout.result]
     if result is None:
         values: list[float | None] = [None] * len(combos)
     elif isinstance(result, list) and len(result) == len(combos):
@@ -254,9 +290,9 @@ def _parse_row(name: str, row: list[Any], columns: list[str], path: Path) -> Ben
             "the file is damaged; re-run asv for this commit",
             key="results",
         )
-    raw = cols.get("samples")
+    raw = row[layout.samples]
     raw_list = raw if isinstance(raw, list) and len(raw) == len(combos) else [None] * len(combos)
-    version = cols.get("version")
+    version = row[layout.version]
     return BenchmarkResult(
         name=name,
         version=str(version) if version is not None else None,
@@ -285,10 +321,12 @@ def _parse_results(path: Path, machine: str) -> ResultsFile:
         else None
     )
     parsed: dict[str, BenchmarkResult] = {}
+    layout = _Layout.of(columns)
+    memo: dict[str, list[tuple[str, ...] | None]] = {}
     for name, row in rows.items():
         if not isinstance(row, list):
             raise _format_error(path, f"{name}: row is not a list", "re-run asv", key="results")
-        parsed[name] = _parse_row(name, row, columns, path)
+        parsed[name] = _parse_row(name, row, layout, path, memo)
     return ResultsFile(
         path=path,
         machine=machine,
