@@ -1,0 +1,185 @@
+"""The published dashboard in a real headless Chromium (Debian's, at /usr/bin/chromium).
+
+Every request a page makes goes through a route that lets through only the dashboard's
+own server on 127.0.0.1 (and file:// for the serverless pages); anything else is
+aborted and recorded, and each test asserts the record is empty. Screenshots go to
+.artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+from urllib.request import urlopen
+
+import pytest
+from dashboard_planted import REGRESSION_AT, Published
+
+from perfwatch.model import SeriesKey
+from perfwatch.publish import series_slug
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+SHOTS = Path(__file__).resolve().parents[2] / ".artifacts" / "screenshots"
+REMUX = SeriesKey("bench_ingest.time_remux", None, "ci-box")
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@dataclass
+class Watched:
+    """A page with its console errors and the requests that tried to leave 127.0.0.1."""
+
+    page: Any
+    errors: list[str] = field(default_factory=list)
+    outside: list[str] = field(default_factory=list)
+
+    def shot(self, name: str) -> Path:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        path = SHOTS / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed at /usr/bin/chromium "
+                    "(scripts/system-deps.sh installs it: apt-get install chromium)")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def watched(browser: Any, dashboard_url: str) -> Iterator[Watched]:
+    context = browser.new_context(viewport={"width": 1300, "height": 900})
+    page = context.new_page()
+    w = Watched(page)
+    page.on("console", lambda m: w.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: w.errors.append(str(e)))
+
+    def route(r: Any) -> None:
+        url = r.request.url
+        if url.startswith(dashboard_url + "/") or url.startswith("file://"):
+            r.continue_()
+        else:
+            w.outside.append(url)
+            r.abort()
+
+    context.route("**/*", route)
+    try:
+        yield w
+    finally:
+        context.close()
+    assert w.outside == [], "requests left 127.0.0.1"
+
+
+def _local_links(page: Any) -> list[str]:
+    hrefs: list[str] = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+    return [h for h in hrefs if h.startswith("http://127.0.0.1") or h.startswith("file://")]
+
+
+def _resolves(url: str) -> bool:
+    clean = urljoin(url, urlsplit(url).path)  # drop #fragment and ?query
+    if clean.startswith("file://"):
+        return Path(urlsplit(clean).path).is_file()
+    with urlopen(clean, timeout=10) as resp:  # noqa: S310 - our own 127.0.0.1 server
+        return bool(resp.status == 200)
+
+
+def test_overview_lists_planted_changes(watched: Watched, dashboard_url: str,
+                                        published: Published) -> None:
+    page = watched.page
+    page.goto(f"{dashboard_url}/perfwatch/index.html")
+    rows = page.locator("#findings tbody tr")
+    assert rows.count() == 6
+    first = rows.nth(0).inner_text()  # newest first: the improvement at commit 30
+    assert "improvement" in first
+    sha = published.project.shas[REGRESSION_AT][:8]
+    page.select_option("#direction", "regression")
+    assert page.locator("#shown").inner_text() == "2"
+    visible = page.locator("#findings tbody tr:visible")
+    assert visible.count() == 2 and sha in visible.nth(0).inner_text()
+    page.select_option("#direction", "")
+    page.select_option("#machine", "gpu-box")
+    assert page.locator("#shown").inner_text() == "3"
+    page.select_option("#machine", "")
+    page.fill("#q", "time_remux")
+    assert page.locator("#shown").inner_text() == "2"
+    page.fill("#q", "")
+    watched.shot("overview")
+    links = _local_links(page)
+    assert len(links) >= 9 and all(_resolves(u) for u in links)
+    assert watched.errors == []
+
+
+def test_asv_regressions_page_shows_planted_regression(watched: Watched, dashboard_url: str,
+                                                       published: Published) -> None:
+    page = watched.page
+    page.goto(f"{dashboard_url}/index.html#regressions")
+    rows = page.locator("#regressions-body table.table:not(.ignored) tbody tr")
+    rows.first.wait_for(timeout=15_000)
+    assert rows.count() == 2
+    sha = published.project.shas[REGRESSION_AT]
+    for i in range(2):
+        text = rows.nth(i).inner_text()
+        assert "bench_ingest.time_remux" in text and sha[:8] in text and "1.40x" in text
+    watched.shot("asv-regressions")
+    page.click("#nav-li-perfwatch a")
+    page.wait_for_url("**/perfwatch/index.html")
+    assert watched.errors == []
+
+
+def _trace_names(page: Any) -> list[str]:
+    return list(page.evaluate("() => document.getElementById('series').data.map(t => t.name)"))
+
+
+def test_series_page_draws_expected_traces(watched: Watched, dashboard_url: str,
+                                           published: Published) -> None:
+    page = watched.page
+    page.goto(f"{dashboard_url}/perfwatch/series/{series_slug(REMUX)}.html")
+    page.wait_for_selector("#series .main-svg")
+    names = _trace_names(page)
+    assert names[:2] == ["samples", "median per commit"]
+    assert names.count("level (95% CI band)") == 2 and names[-1] == "change point"
+    sha = published.project.shas[REGRESSION_AT]
+    url = page.evaluate("() => document.getElementById('series').data.at(-1).customdata[0]")
+    assert url == "https://github.com/example/nvr/commit/" + sha
+    n_points = page.locator("#series .scatterlayer .trace:first-child .point").count()
+    assert n_points == 5 * len([i for i in range(40) if i % 7 != 3])  # every raw sample drawn
+    hrefs = page.evaluate("() => [...document.querySelectorAll('#series .annotation a')]"
+                          ".map(a => a.getAttribute('href') || a.getAttribute('xlink:href'))")
+    assert set(hrefs) == {"https://github.com/example/nvr/commit/" + sha}
+    assert "Regression +4" in page.locator(".headline").inner_text()
+    watched.shot("series-time_remux")
+    links = _local_links(page)
+    assert any("flamegraph" in u for u in links) and any("/hardware/" in u for u in links)
+    assert all(_resolves(u) for u in links)
+    page.goto(next(u for u in links if "/hardware/" in u))
+    page.wait_for_selector("#profiles .main-svg")
+    watched.shot("hardware-time_remux")
+    assert watched.errors == []
+
+
+def test_pages_work_from_file_url(watched: Watched, published: Published,
+                                  tmp_path: Path) -> None:
+    copy = tmp_path / "perfwatch"
+    shutil.copytree(published.project.html_dir / "perfwatch", copy)
+    page = watched.page
+    page.goto((copy / "series" / f"{series_slug(REMUX)}.html").as_uri())
+    page.wait_for_selector("#series .main-svg")
+    assert "change point" in _trace_names(page)
+    page.goto((copy / "index.html").as_uri())
+    assert page.locator("#findings tbody tr").count() == 6
+    assert watched.errors == []
