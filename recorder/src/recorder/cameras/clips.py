@@ -173,11 +173,16 @@ def packetize_clip(spec: ClipSpec, frames: list[EncodedFrame]) -> Clip:
     return Clip(spec=spec, description=desc, frames=rtp)
 
 
-def load_clip(spec: ClipSpec, cache: Path | None = None) -> Clip:
-    """The clip for ``spec``, from the cache when present, else encoded and cached."""
+def load_encoded(spec: ClipSpec, cache: Path | None = None) -> list[EncodedFrame]:
+    """The access units of the clip for ``spec``, from the cache when present, else encoded."""
     cache = cache or default_cache_dir()
     frames = _read_cache(spec, cache)
     if frames is None:
         frames = encode_clip(spec)
         _write_cache(spec, frames, cache)
-    return packetize_clip(spec, frames)
+    return frames
+
+
+def load_clip(spec: ClipSpec, cache: Path | None = None) -> Clip:
+    """The pre-packetised clip for ``spec`` (see :func:`load_encoded`)."""
+    return packetize_clip(spec, load_encoded(spec, cache))
