@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -197,3 +198,24 @@ def test_compare_unbenchmarked_commit(suite: SyntheticSuite, rng: np.random.Gene
     with pytest.raises(ResultsError, match=f"no results for commit {gap}"):
         compare_commits(suite.results_dir, gap[:7], "main", machine=None, rng=rng,
                         repo=suite.repo)
+
+
+def test_real_asv_results_on_a_history(tmp_path: Path) -> None:
+    """The real asv files, their commits renamed onto a scratch repository's commits."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    shas = make_git_history(repo, 3)
+    results = tmp_path / "results"
+    shutil.copytree(ASV_RESULTS, results)
+    for prefix, sha in zip(("841eeac7", "85a7431b", "dbd25c3b"), shas, strict=True):
+        path = next((results / "ci-box").glob(f"{prefix}-*.json"))
+        data = json.loads(path.read_text())
+        data["commit_hash"] = sha
+        path.write_text(json.dumps(data))  # keeps the NaN token of the skipped parameter
+    h = load_history(results, repo, branch=None, machine=None)
+    by = {s.key.label: s for s in h.series}
+    assert by["bench_demo.TimeSuite.time_work(5000)"].measured == [0, 1]  # skipped at commit 3
+    assert by["bench_demo.TimeSuite.time_work(1000)"].measured == [0, 1, 2]
+    assert by["bench_demo.time_fixed"].samples[0].size == 5
+    assert "bench_demo.time_fail" not in by  # failed everywhere: no series
+    assert by["bench_demo.Cached.track_len"].unit == "items"
