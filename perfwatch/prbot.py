@@ -36,6 +36,7 @@ __all__ = [
     "comparison_from_json",
     "comparison_to_json",
     "decide_gate",
+    "fingerprint_in_results",
     "metadata_from_event",
     "post_results",
     "publish_check",
@@ -395,9 +396,33 @@ def context_for(meta: PrMetadata, *, accepted_by: str | None = None,
     )
 
 
-def with_extras(meta: PrMetadata, *, base_fingerprint: str | None = None,
-                head_fingerprint: str | None = None, dashboard_url: str | None = None) -> PrMetadata:
+def with_extras(meta: PrMetadata, *, base_sha: str | None = None,
+                base_fingerprint: str | None = None, head_fingerprint: str | None = None,
+                dashboard_url: str | None = None) -> PrMetadata:
     """``meta`` with the optional fields the benchmark job knows set (None keeps them)."""
-    return replace(meta, base_fingerprint=base_fingerprint or meta.base_fingerprint,
+    try:
+        base = _sha(base_sha) if base_sha else meta.base_sha
+    except ValueError as err:
+        raise ConfigError(str(err), hint="pass --base-sha as a full 40-hex SHA") from err
+    return replace(meta, base_sha=base,
+                   base_fingerprint=base_fingerprint or meta.base_fingerprint,
                    head_fingerprint=head_fingerprint or meta.head_fingerprint,
                    dashboard_url=dashboard_url or meta.dashboard_url)
+
+
+def fingerprint_in_results(results_dir: Path, machine: str, sha: str) -> str | None:
+    """The hardware fingerprint asv recorded with ``sha``'s results on ``machine``.
+
+    perfwatch puts it in the asv machine entry, which asv copies into every result's
+    ``params``; None when the commit has no result file or no fingerprint.
+    """
+    for path in sorted((results_dir / machine).glob(f"{sha[:8]}*.json")):
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and str(data.get("commit_hash", "")).startswith(sha[:8]):
+            value = (data.get("params") or {}).get("fingerprint")
+            if value:
+                return str(value)
+    return None

@@ -37,9 +37,12 @@ def add_parser(sub: Any) -> None:
     prep.add_argument("--prepare", type=Path, metavar="EVENT_JSON",
                       help="write pr.json from this pull_request event payload and exit")
     prep.add_argument("--machine", help="hardware profile name the results ran on")
+    prep.add_argument("--base-sha", help="the benchmarked base (merge base), if not the PR's base")
+    prep.add_argument("--results-dir", type=Path,
+                      help="asv results directory to read the base and head fingerprints from")
     prep.add_argument("--base-fingerprint")
     prep.add_argument("--head-fingerprint")
-    prep.add_argument("--dashboard-url")
+    prep.add_argument("--dashboard-url", help="published dashboard, for graph links")
     p.set_defaults(func=run)
 
 
@@ -73,9 +76,16 @@ def _prepare(args: argparse.Namespace) -> int:
         raise ConfigError("--prepare needs --machine NAME", hint="pass the hardware profile name")
     event = _load_event(args.prepare)
     meta = prbot.metadata_from_event(event, machine=args.machine, accept_label=args.accept_label)
-    meta = prbot.with_extras(meta, base_fingerprint=args.base_fingerprint,
+    meta = prbot.with_extras(meta, base_sha=args.base_sha, base_fingerprint=args.base_fingerprint,
                              head_fingerprint=args.head_fingerprint,
                              dashboard_url=args.dashboard_url)
+    if args.results_dir is not None:
+        meta = prbot.with_extras(
+            meta,
+            base_fingerprint=prbot.fingerprint_in_results(args.results_dir, args.machine,
+                                                          meta.base_sha),
+            head_fingerprint=prbot.fingerprint_in_results(args.results_dir, args.machine,
+                                                          meta.head_sha))
     prbot.write_metadata(args.artifact, meta)
     print(f"wrote {args.artifact / 'pr.json'} for PR #{meta.pr_number} at {meta.head_sha[:10]}")
     return 0

@@ -107,3 +107,21 @@ def test_comment_without_token_exits_2(tmp_path: Path, fake: FakeGitHub,
     assert main(["comment", "--artifact", str(art), "--repo", REPO, "--api-url", fake.url]) == 2
     assert "GITHUB_TOKEN is not set" in capsys.readouterr().err
     assert fake.requests == []
+
+
+def test_prepare_reads_fingerprints_from_asv_results(tmp_path: Path) -> None:
+    results = tmp_path / "results" / "linux-x86-4c"
+    results.mkdir(parents=True)
+    for sha, fp in ((BASE, "fp-old-host"), (HEAD, "fp-new-host")):
+        doc = {"commit_hash": sha, "params": {"machine": "linux-x86-4c", "fingerprint": fp},
+               "version": 2}
+        (results / f"{sha[:8]}-virtualenv-py3.11.json").write_text(json.dumps(doc))
+    out = tmp_path / "artifact"
+    assert main(["comment", "--artifact", str(out), "--prepare",
+                 str(PAYLOADS / "pull_request.synchronize.json"), "--machine", "linux-x86-4c",
+                 "--base-sha", BASE, "--results-dir", str(tmp_path / "results")]) == 0
+    meta = json.loads((out / "pr.json").read_text())
+    assert (meta["base_fingerprint"], meta["head_fingerprint"]) == ("fp-old-host", "fp-new-host")
+    assert main(["comment", "--artifact", str(out), "--prepare",
+                 str(PAYLOADS / "pull_request.synchronize.json"), "--machine", "m",
+                 "--base-sha", "HEAD~1"]) == 2
