@@ -19,6 +19,7 @@ from recorder.cameras.clips import ClipSpec, EncodedFrame, load_encoded
 from recorder.hub import AccessUnit, PacketHub, StreamInfo
 from recorder.restream import restream_config, setup
 from recorder.restream.rtsp_out import access_unit_nals
+from recorder.restream.whep import use_loopback_candidates
 from recorder.rtsp.h264 import parameter_sets, split_annexb
 
 SPEC = ClipSpec(width=160, height=120, fps=30.0, bitrate=150_000, gop=6, seconds=0.4)
@@ -115,6 +116,7 @@ async def _whep_offer(base: str, pc: RTCPeerConnection) -> tuple[int, str, str]:
 
 def test_whep_viewer_receives_decodable_frames(frames: list[EncodedFrame]) -> None:
     async def body(rs: Restream) -> None:
+        use_loopback_candidates()
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         pc.addTransceiver("video", direction="recvonly")
         tracks: asyncio.Queue[object] = asyncio.Queue()

@@ -23,6 +23,7 @@ from aiortc import (
     RTCRtpSender,
     RTCSessionDescription,
 )
+from aiortc.mediastreams import MediaStreamError
 
 from recorder.hub import PacketHub, Subscription
 from recorder.restream.rtsp_out import access_unit_nals
@@ -57,7 +58,7 @@ class HubTrack(MediaStreamTrack):
                 au = await self._sub.__anext__()
             except StopAsyncIteration:
                 self.stop()
-                raise
+                raise MediaStreamError("the stream ended") from None
             if self._sub.dropped != self._dropped:
                 self._dropped, self._base = self._sub.dropped, None
             if self._base is None and not au.keyframe:
