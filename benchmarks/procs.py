@@ -105,15 +105,17 @@ def write_config(workdir: Path, urls: Sequence[str], *, port: int,
     return config
 
 
-def wait_http(url: str, timeout: float = 30.0) -> None:
+def wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 60.0) -> None:
+    """Until ``url`` answers; fails at once, with the log's tail, if ``proc`` exits."""
     deadline = time.monotonic() + timeout
     while True:
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
         except OSError:
-            if time.monotonic() > deadline:
-                raise
+            if proc.poll() is not None or time.monotonic() > deadline:
+                tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+                raise RuntimeError(f"recorder not ready at {url} (exit {proc.poll()}): {tail}")
             time.sleep(0.1)
 
 
@@ -123,12 +125,13 @@ def recorder(workdir: Path, urls: Sequence[str], *,
     """The recorder service over ``urls``; yields once ``/health`` answers."""
     port = free_port()
     config = write_config(workdir, urls, port=port, retention=retention)
-    log = (workdir / "recorder.log").open("wb")
+    log_path = workdir / "recorder.log"
+    log = log_path.open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "recorder", "serve", "--config", str(config),
                              "--log-level", "WARNING"], stdout=log, stderr=log)
     try:
         base = f"http://127.0.0.1:{port}"
-        wait_http(base + "/health")
+        wait_http(base + "/health", proc, log_path)
         yield Recorder(proc, base, workdir / "storage")
     finally:
         _stop(proc)
