@@ -147,6 +147,7 @@ class CameraRigProc:
 def start_recorder(tmp: Path, config: dict[str, Any]) -> RecorderProc:
     config = dict(config)
     config.setdefault("storage", {"path": str(tmp / "storage")})
+    config.setdefault("restream", {"rtsp_port": 0})  # never a fixed port in tests
     port = free_port()
     config["api"] = {"host": "127.0.0.1", "port": port}
     cfg_path = tmp / f"recorder-{port}.json"

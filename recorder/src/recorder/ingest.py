@@ -176,11 +176,13 @@ class StreamWorker:
                 self._connected = False
 
     def _open(self) -> Any:
-        options = {"rtsp_transport": "tcp", "timeout": str(int(self._wd.stall_seconds * 1e6))}
-        options.update(self.cfg.options)
+        # A short probe: FFmpeg's default analyzeduration holds ~2 s of packets back at open,
+        # which delays recording after a reconnect and bunches up their arrival times.
+        options = {"rtsp_transport": "tcp", "timeout": str(int(self._wd.stall_seconds * 1e6)),
+                   "analyzeduration": "100000"}
         if not self.cfg.url.startswith("rtsp"):
-            options.pop("rtsp_transport", None)
-            options.pop("timeout", None)
+            options = {}
+        options.update(self.cfg.options)
         return av.open(self.cfg.url, options=options,
                        timeout=(self._wd.open_timeout, self._wd.stall_seconds))
 
@@ -211,9 +213,11 @@ class StreamWorker:
     def _pump(self, container: Any, video: Any, writer: Writer) -> None:
         tb = video.time_base
         rate = float(video.average_rate or video.guessed_rate or 30)
-        frame = 1.0 / (rate * float(tb))
+        frame = 1.0 / (rate * float(tb))  # refined below from the smallest timestamp step seen
+        measured = False
         last_dts: int | None = None
-        name, hub, c = self.cfg.name, self._hub, self._c
+        untimed: list[tuple[Any, float]] = []  # leading packets without timestamps (before RTCP sync)
+        c = self._c
         for packet in container.demux(video):
             if self._stop.is_set():
                 break
@@ -222,16 +226,32 @@ class StreamWorker:
             now = self._clock()
             c.tick(now, packet.size)
             dts = packet.dts if packet.dts is not None else packet.pts
-            if dts is not None:
-                if last_dts is not None and dts - last_dts > 1.5 * frame:
-                    c.dropped += round((dts - last_dts) / frame) - 1
-                last_dts = dts
-                if c.packets > 30:
-                    self._backoff.reset()
-            if hub.subscriber_count(name) and packet.pts is not None:
-                pts90 = int(packet.pts * tb * 90000)
-                hub.publish(name, AccessUnit(bytes(packet), pts90, packet.is_keyframe))
-            self._write(writer, packet, now)
+            if dts is None:
+                if last_dts is None:
+                    untimed.append((packet, now))
+                    continue
+                dts = int(last_dts + frame)
+                packet.dts = packet.pts = dts
+            for k, (early, arrived) in enumerate(untimed):  # back-fill: one frame apart
+                early.dts = early.pts = int(dts - frame * (len(untimed) - k))
+                self._deliver(writer, early, arrived, tb)
+            untimed.clear()
+            step = dts - last_dts if last_dts is not None else 0
+            if step > 0 and (not measured or step < frame):
+                frame, measured = float(step), True
+            elif step > 1.5 * frame:
+                c.dropped += round(step / frame) - 1
+            last_dts = dts
+            if c.packets > 30:
+                self._backoff.reset()
+            self._deliver(writer, packet, now, tb)
+
+    def _deliver(self, writer: Writer, packet: Any, now: float, tb: Any) -> None:
+        name = self.cfg.name
+        if self._hub.subscriber_count(name) and packet.pts is not None:
+            pts90 = int(packet.pts * tb * 90000)
+            self._hub.publish(name, AccessUnit(bytes(packet), pts90, packet.is_keyframe))
+        self._write(writer, packet, now)
 
     def _write(self, writer: Writer, packet: Any, now: float) -> None:
         try:

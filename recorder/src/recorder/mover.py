@@ -13,6 +13,7 @@ import logging
 import os
 import queue
 import shutil
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -118,7 +119,7 @@ class SegmentMover:
                     raise
                 self._on_disk_full()
         row = Segment(seg.stream, str(rel), seg.start, seg.end, size, seg.packets, seg.keyframes)
-        self._index.add(row)
+        self._index_or_unlink(row)
         now = self._clock()
         samples = now - seg.arrivals
         self._latency.add(samples)
@@ -129,6 +130,19 @@ class SegmentMover:
         self.stats.bytes += size
         self.per_stream[seg.stream] = self.per_stream.get(seg.stream, 0) + 1
         return row
+
+    def _index_or_unlink(self, row: Segment) -> None:
+        """Index a durable file; if the index cannot be written (disk full), the file goes too."""
+        for attempt in range(3):
+            try:
+                self._index.add(row)
+                return
+            except sqlite3.OperationalError:
+                self._on_disk_full()
+                if attempt == 2:
+                    _discard(self._storage / row.path)
+                    raise
+                time.sleep(0.2)
 
     def _free_name(self, rel: Path) -> Path:
         candidate, n = rel, 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from recorder.index import Segment, SegmentIndex
 __all__ = ["StorageMaintainer", "SweepStats", "free_space_floor"]
 
 log = logging.getLogger(__name__)
+EMERGENCY_DISK_SHARE = 0.05  # an emergency sweep frees at least this share of the filesystem
 
 
 @dataclass
@@ -59,6 +61,7 @@ class StorageMaintainer:
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="storage-maintainer", daemon=True)
         self.stats = SweepStats()
+        self._emergency = False
 
     def start(self) -> None:
         self._thread.start()
@@ -71,6 +74,7 @@ class StorageMaintainer:
     def request_sweep(self) -> None:
         """Ask for an emergency pass now (thread-safe, returns immediately)."""
         self.stats.emergency_runs += 1
+        self._emergency = True
         self._wake.set()
 
     def _run(self) -> None:
@@ -103,8 +107,14 @@ class StorageMaintainer:
 
     def _by_free_space(self) -> int:
         usage = shutil.disk_usage(self._storage)
-        floor = free_space_floor(self._cfg, self._rate(), usage.total)
-        return self._delete_oldest_bytes(floor - usage.free, "free_space")
+        rate = self._rate()
+        floor = free_space_floor(self._cfg, rate, usage.total)
+        reason = "free_space"
+        if self._emergency:  # a write failed: free room for ~20 s of recording whatever the floor
+            self._emergency = False
+            floor = max(floor, int(EMERGENCY_DISK_SHARE * usage.total), int(rate * 20.0))
+            reason = "disk_full"
+        return self._delete_oldest_bytes(floor - usage.free, reason)
 
     def _delete_oldest_bytes(self, excess: int, reason: str) -> int:
         deleted = 0
@@ -123,11 +133,12 @@ class StorageMaintainer:
 
     def _delete(self, segments: list[Segment], reason: str) -> int:
         for seg in segments:
-            self._index.remove(seg.path)
             try:
-                (self._storage / seg.path).unlink()
-            except FileNotFoundError:
-                pass
+                self._index.remove(seg.path)
+            except sqlite3.OperationalError:  # disk too full even for the journal: free space first
+                (self._storage / seg.path).unlink(missing_ok=True)
+                self._index.remove(seg.path)
+            (self._storage / seg.path).unlink(missing_ok=True)
             self.stats.deleted_bytes += seg.bytes
         if segments:
             self.stats.count(reason, len(segments))
