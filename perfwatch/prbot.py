@@ -1,6 +1,6 @@
 """PR bot use cases: read a results artifact, decide the gate, post the comment and check.
 
-The results artifact is a directory written by the PR benchmark job (see docs/pr-bot.md):
+The results artifact is a directory written by the PR benchmark job (docs/pr-bot.md):
 
 - ``compare.json``: the output of ``perfwatch compare --json``
   (``{"version": 1, "comparisons": [{...}, ...]}``, one object per comparison);
@@ -9,8 +9,9 @@ The results artifact is a directory written by the PR benchmark job (see docs/pr
   "graph_links", "flamegraph_links"}``, written by ``perfwatch comment --prepare EVENT``
   from the ``pull_request`` event payload.
 
-Nothing in the artifact is trusted for *where* to post beyond the PR number: the head
-SHA is confirmed with ``GET /pulls/{n}`` and the labels are read live from the same call.
+The artifact is data from a job that ran the PR's code: nothing in it is trusted beyond the
+PR number, which :func:`verify_workflow_run` and ``GET /pulls/{n}`` confirm; the labels are
+read live from the same call, and every text is escaped by the renderer.
 """
 
 from __future__ import annotations

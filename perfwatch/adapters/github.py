@@ -117,6 +117,7 @@ class GitHubClient:
         self._clock = clock
         self.policy = policy or RetryPolicy()
         self.waited = 0.0  # seconds slept so far, for reports and tests
+        self._exhausted_until = 0.0  # epoch seconds: the quota is spent until then
 
     def __repr__(self) -> str:
         return f"GitHubClient(repo={self.repo!r}, base_url={str(self._http.base_url)!r})"
@@ -213,16 +214,25 @@ class GitHubClient:
     ) -> httpx.Response:
         attempt = 0
         while True:
+            if self._exhausted_until > self._clock():  # the last answer spent the quota
+                self._wait(self._exhausted_until - self._clock() + 1.0, "primary rate limit",
+                           method, path)
+                self._exhausted_until = 0.0
             try:
                 response = self._http.request(method, path, json=body, params=params)
             except httpx.TransportError as err:
                 delay, why = self._backoff(attempt, f"{type(err).__name__}")
             else:
                 if response.status_code in ok:
+                    self._note_quota(response)
                     return response
                 delay, why = self._delay_for(response, attempt, method, path)
             self._wait(delay, why, method, path)
             attempt += 1
+
+    def _note_quota(self, response: httpx.Response) -> None:
+        if response.headers.get("x-ratelimit-remaining") == "0":
+            self._exhausted_until = float(response.headers.get("x-ratelimit-reset", "0"))
 
     def _delay_for(
         self, response: httpx.Response, attempt: int, method: str, path: str

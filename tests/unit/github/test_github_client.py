@@ -135,3 +135,20 @@ def test_pagination_link_to_another_host_is_refused(clock: FakeClock) -> None:
     gh = GitHubClient(http, REPO, sleep=clock.sleep, clock=clock.time)
     with pytest.raises(GitHubError, match="pagination link"):
         gh.list_comments(2)
+
+
+def test_a_spent_quota_on_success_waits_before_the_next_request(clock: FakeClock) -> None:
+    reset = clock.now + 50
+    seen: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(clock.now)
+        headers = {"x-ratelimit-remaining": "0" if len(seen) == 1 else "4999",
+                   "x-ratelimit-reset": str(int(reset))}
+        return httpx.Response(200, json=[], headers=headers)
+
+    http = httpx.Client(base_url="https://api.github.com", transport=httpx.MockTransport(handler))
+    gh = GitHubClient(http, REPO, sleep=clock.sleep, clock=clock.time)
+    gh.list_comments(2)
+    gh.list_comments(2)
+    assert seen[1] >= reset and clock.sleeps == [51.0]

@@ -76,9 +76,8 @@ def checkout_problems(workflow: dict[Any, Any]) -> list[str]:
             where = f"{job_name} step {i + 1}"
             uses = str(step.get("uses", ""))
             with_ = step.get("with") or {}
-            if uses.startswith("actions/checkout"):
-                if "ref" in with_ or "repository" in with_:
-                    problems.append(f"{where}: checkout with ref/repository {with_}")
+            if uses.startswith("actions/checkout") and ("ref" in with_ or "repository" in with_):
+                problems.append(f"{where}: checkout with ref/repository {with_}")
             text = f"{step.get('run', '')} {with_}"
             if any(w in text for w in head_words):
                 problems.append(f"{where}: refers to the PR head")
