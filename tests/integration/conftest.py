@@ -16,4 +16,4 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness_fixtures import clip_cache, pytest_runtest_makereport, rig  # noqa: E402,F401
+from harness_fixtures import clip_cache, pytest_runtest_makereport, rig  # noqa: F401

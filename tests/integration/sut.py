@@ -24,10 +24,10 @@ _TESTS = Path(__file__).resolve().parents[1]
 if str(_TESTS / "recorder") not in sys.path:
     sys.path.insert(0, str(_TESTS / "recorder"))
 
-from camera_fixtures import CameraOptions, CameraProcess, running_cameras  # noqa: E402
-from recorder_fixtures import RecorderProc, start_recorder  # noqa: E402
+from camera_fixtures import CameraOptions, CameraProcess, running_cameras
+from recorder_fixtures import RecorderProc, start_recorder
 
-from perfwatch.harness.faults import FaultProxy  # noqa: E402
+from perfwatch.harness.faults import FaultProxy
 
 __all__ = ["CAMERA_360P", "CameraOptions", "CameraProcess", "RecorderProc", "Rig", "wait_until"]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,7 +55,7 @@ def decoded_frames(path: Path) -> int:
 def max_gap(segs: list[Seg]) -> float:
     """Longest hole between consecutive segments of one stream (0 for fewer than 2)."""
     ordered = sorted(segs, key=lambda s: s.start)
-    return max((b.start - a.end for a, b in zip(ordered, ordered[1:], strict=False)), default=0.0)
+    return max((b.start - a.end for a, b in itertools.pairwise(ordered)), default=0.0)
 
 
 def metrics(rec: RecorderProc) -> dict[str, float]:
