@@ -25,7 +25,7 @@ from perfwatch import stats
 from perfwatch.adapters.asv_results import ResultsDir, ResultsFile, guess_benchmark
 from perfwatch.adapters.asv_results import scan_results_dir as _scan
 from perfwatch.adapters.git_history import open_history
-from perfwatch.errors import ResultsError
+from perfwatch.errors import ConfigError, ResultsError
 from perfwatch.model import (
     Benchmark,
     Change,
@@ -341,12 +341,21 @@ def _status_at(files: Sequence[ResultsFile], labels: Mapping[tuple[str, str], st
 
 
 def compare_report(results_dir: Path, base: str, head: str, *, machine: str | None,
-                   rng: np.random.Generator, repo: Path | None = None) -> CompareReport:
-    """Verdicts of head against base for every series both have results for."""
+                   rng: np.random.Generator, repo: Path | None = None,
+                   merge_base: bool = False) -> CompareReport:
+    """Verdicts of head against base for every series both have results for.
+
+    With ``repo``, BASE and HEAD may be any git ref; with ``merge_base`` too, the base is
+    the merge-base of BASE and HEAD (where a pull request forked from its target branch).
+    """
+    if merge_base and repo is None:
+        raise ConfigError("--merge-base needs --repo", hint="pass --repo PATH of the checkout")
     rd = _scan(results_dir, machine=machine)
     if repo is not None:
         git = open_history(repo)
         base_sha, head_sha = git.resolve(base), git.resolve(head)
+        if merge_base:
+            base_sha = git.merge_base(base_sha, head_sha)
     else:
         base_sha, head_sha = _match_prefix(rd, base), _match_prefix(rd, head)
     base_files, head_files = _files_at(rd, base_sha), _files_at(rd, head_sha)

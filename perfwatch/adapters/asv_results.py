@@ -365,6 +365,12 @@ def scan_results_dir(results_dir: Path, *, machine: str | None = None) -> Result
             hint="pass the asv results_dir (often .asv/results)",
             path=results_dir,
         )
+    if not (results_dir / "benchmarks.json").is_file():
+        raise ResultsError(
+            f"{results_dir} has no benchmarks.json, so it is not an asv results directory",
+            hint="pass asv's results_dir (often .asv/results); `asv run` writes benchmarks.json",
+            path=results_dir,
+        )
     benchmarks = load_benchmarks(results_dir / "benchmarks.json")
     machines: dict[str, Machine] = {}
     files: list[ResultsFile] = []

@@ -38,6 +38,8 @@ def add_parser(subparsers: Any) -> None:
                    help="asv results directory (required unless --pytest-benchmark)")
     p.add_argument("--repo", type=Path, default=None, metavar="PATH",
                    help="git repository, to resolve refs and short shas")
+    p.add_argument("--merge-base", action="store_true",
+                   help="compare HEAD against the merge-base of BASE and HEAD (needs --repo)")
     p.add_argument("--machine", default=None, metavar="NAME", help="only this machine")
     p.add_argument("--pytest-benchmark", action="store_true",
                    help="BASE and HEAD are pytest-benchmark JSON files")
@@ -103,7 +105,7 @@ def _report(args: argparse.Namespace) -> CompareReport:
         raise ConfigError("--results-dir is required",
                           hint="pass the asv results directory, or --pytest-benchmark FILES")
     return compare_report(args.results_dir, args.base, args.head, machine=args.machine,
-                          rng=rng, repo=args.repo)
+                          rng=rng, repo=args.repo, merge_base=args.merge_base)
 
 
 def _markdown(report: CompareReport, machine: str | None) -> str:

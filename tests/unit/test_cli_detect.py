@@ -136,3 +136,49 @@ def test_json_unwritable_exit_2(small: SyntheticSuite, tmp_path: Path,
                                 capsys: pytest.CaptureFixture[str]) -> None:
     assert main([*_args(small), "--json", str(tmp_path / "no" / "dir" / "x.json")]) == 2
     assert "cannot write" in capsys.readouterr().err
+
+
+def _branch_with_results(s: SyntheticSuite, fork: int, n: int) -> list[str]:
+    """A ``feature`` branch forked at commit ``fork`` with ``n`` benchmarked commits."""
+    import git
+
+    repo = git.Repo(s.repo)
+    repo.git.checkout("-q", "-b", "feature", s.commits[fork])
+    shas = []
+    for i in range(n):
+        (s.repo / "feature.txt").write_text(f"{i}\n")
+        repo.index.add(["feature.txt"])
+        sha = repo.index.commit(f"feature {i}").hexsha
+        src = _one_file(s, fork)
+        data = json.loads(src.read_text())
+        data["commit_hash"] = sha
+        (src.parent / f"{sha[:8]}-{ENV_NAME}.json").write_text(json.dumps(data))
+        shas.append(sha)
+    repo.git.checkout("-q", "main")
+    return shas
+
+
+def test_branch_option_follows_that_branch(small: SyntheticSuite, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    feature = _branch_with_results(small, fork=6, n=2)
+    assert main(_args(small)) == 0
+    err = capsys.readouterr().err
+    assert "2 commit(s) with results are not on branch 'main'" in err
+    assert all(sha[:12] in err for sha in feature)
+    assert main([*_args(small), "--branch", "feature"]) == 0
+    err = capsys.readouterr().err
+    assert "5 commit(s) with results are not on branch 'feature'" in err  # main's 7..11
+    assert not any(sha[:12] in err for sha in feature)
+
+
+def test_compare_merge_base(small: SyntheticSuite, capsys: pytest.CaptureFixture[str]) -> None:
+    feature = _branch_with_results(small, fork=6, n=2)
+    argv = ["compare", "main", "feature", "--results-dir", str(small.results_dir), "--repo",
+            str(small.repo), "--json"]
+    assert main([*argv, "--merge-base"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["base"], doc["head"]) == (small.commits[6], feature[1])
+    assert main(argv) in (0, 1)
+    assert json.loads(capsys.readouterr().out)["base"] == small.commits[-1]
+    assert main([*argv[:5], "--merge-base"]) == 2
+    assert "--merge-base needs --repo" in capsys.readouterr().err

@@ -142,3 +142,9 @@ def test_future_benchmarks_json(results: Path) -> None:
     (results / "benchmarks.json").write_text('{"version": 9}')
     with pytest.raises(ResultsFormatError, match="benchmarks.json.*newer"):
         scan_results_dir(results)
+
+
+def test_dir_without_benchmarks_json_is_not_a_results_dir(results: Path) -> None:
+    (results / "benchmarks.json").unlink()
+    with pytest.raises(ResultsError, match="no benchmarks.json, so it is not an asv results"):
+        scan_results_dir(results)
