@@ -26,9 +26,10 @@ from rtp_helpers import WAIT, ReceivedUnit, assert_continuous, collect_units
 FAST_OPEN = {"rtsp_transport": "tcp", "analyzeduration": "0", "probesize": "32"}
 
 
-def decoded_sizes(url: str, frames: int) -> list[tuple[int, int]]:
+def decoded_sizes(url: str, frames: int, transport: str = "tcp") -> list[tuple[int, int]]:
     sizes = []
-    with av.open(url, options=FAST_OPEN, timeout=WAIT) as container:
+    options = {**FAST_OPEN, "rtsp_transport": transport}
+    with av.open(url, options=options, timeout=WAIT) as container:
         for frame in container.decode(video=0):
             sizes.append((frame.width, frame.height))
             if len(sizes) == frames:
@@ -41,6 +42,10 @@ def test_pyav_records_every_camera(mock_cameras: CameraProcess) -> None:  # noqa
                                  for i in range(2)]
     for url in mock_cameras.urls:
         assert decoded_sizes(url, 20) == [(320, 240)] * 20
+
+
+def test_pyav_records_over_udp(mock_cameras: CameraProcess) -> None:  # noqa: F811
+    assert decoded_sizes(mock_cameras.url(1), 10, transport="udp") == [(320, 240)] * 10
 
 
 @pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="Debian ffmpeg not installed")
