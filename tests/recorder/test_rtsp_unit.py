@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import struct
 
 import numpy as np
 import pytest
@@ -18,6 +19,13 @@ from recorder.rtsp.rtp import (
     rtp_header,
 )
 from recorder.rtsp.sdp import H264Description, build_sdp, parse_sprop, profile_level_id
+from recorder.rtsp.sender import (
+    NTP_EPOCH_OFFSET,
+    SR_INTERVAL,
+    RtpSender,
+    RtpStart,
+    sender_report,
+)
 from recorder.rtsp.transport import (
     PortPair,
     UnsupportedTransport,
@@ -113,3 +121,38 @@ def test_response_encoding() -> None:
     raw = Response(200, {"Session": "AB"}, b"v=0\r\n").encode("3")
     assert raw.startswith(b"RTSP/1.0 200 OK\r\nCSeq: 3\r\nSession: AB\r\nContent-Length: 5\r\n")
     assert raw.endswith(b"\r\n\r\nv=0\r\n")
+
+
+class _CapturingSender(RtpSender):
+    def __init__(self, clock: list[float]) -> None:
+        super().__init__(RtpStart(ssrc=0x1234, seq=65535, timestamp=2**32 - 10),
+                         clock=lambda: clock[0])
+        self.rtp: list[bytes] = []
+        self.rtcp: list[bytes] = []
+
+    def _emit(self, packets: list[bytes]) -> None:
+        self.rtp += packets
+
+    def _emit_rtcp(self, packet: bytes) -> None:
+        self.rtcp.append(packet)
+
+
+def test_sender_numbers_packets_and_sends_periodic_sender_reports() -> None:
+    clock = [1000.0]
+    sender = _CapturingSender(clock)
+    sender.send_frame([b"\x67a", b"\x68b", b"\x65c"], 0)
+    clock[0] += SR_INTERVAL / 2
+    sender.send_frame([b"\x41d"], 3000)
+    clock[0] += SR_INTERVAL
+    sender.send_frame([b"\x41e"], 6000)
+    packets = [parse_rtp(p) for p in sender.rtp]
+    assert [p.seq for p in packets] == [65535, 0, 1, 2, 3]
+    assert [p.marker for p in packets] == [False, False, True, True, True]
+    assert [p.timestamp for p in packets] == [2**32 - 10] * 3 + [2990, 5990]
+    assert len(sender.rtcp) == 2
+    fields = struct.unpack("!BBHIIIIII", sender.rtcp[1])
+    assert fields[:4] == (0x80, 200, 6, 0x1234)
+    assert fields[4] == int(clock[0]) + NTP_EPOCH_OFFSET
+    assert fields[6:] == (5990, 4, 8)
+    assert sender.rtcp[0] == sender_report(ssrc=0x1234, wallclock=1000.0,
+                                           rtp_timestamp=2**32 - 10, packets=0, octets=0)
