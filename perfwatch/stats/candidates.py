@@ -10,7 +10,8 @@ Each candidate is judged on the commits between its neighbouring candidates, at 
    contains slow drift and correlated between-run noise at exactly that time scale),
    has a search-corrected p-value (:func:`scan_pvalue`) of at most ``max_pvalue``;
 2. **a step, not a slope**: with a local straight line fitted through both sides, the
-   step still has the same sign and ``|t| >= STEP_T`` (slow drift fits the line);
+   step still has the same sign, ``|t| >= STEP_T`` and at least ``STEP_SHARE`` of the
+   difference between the sides (slow drift fits the line, a step does not);
 3. **size against noise**: the shift of the medians is at least ``MIN_EFFECT_SD``
    per-commit noise sds (smaller shifts cannot be pinned to a commit).
 
@@ -21,6 +22,7 @@ remaining candidate passes (the merge step of Otava/Hunter, with these tests).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,8 +38,10 @@ FloatArray = NDArray[np.float64]
 WINDOW = 50  # commits per side a candidate is judged on
 # Windows are at most 1/6 of the history, so that the left+right window fits at least
 # twice more beside the candidate and the scale-aware spread can be learnt.
-_SCALE_BLOCKS = 6
+_SCALE_BLOCKS = 1
 STEP_T = 2.0  # step t-statistic required on top of a local line
+STEP_SHARE = 0.5  # ... and the step must carry at least half of the level difference
+WANDER_RATIO = 2.0 * math.sqrt(2.0)  # jump >= 2 sd of the difference of two wandering levels
 MIN_EFFECT_SD = 1.0  # minimum shift, in per-commit noise sds
 _MEDIAN_SE = math.sqrt(math.pi / 2.0)
 
@@ -55,20 +59,21 @@ class CandidateTest:
     passed: bool
 
 
-def _step_t(x: FloatArray, cut: int, sd: float) -> float:
-    """t of the step coefficient in x ~ a + b * i + c * [i >= cut], sd known."""
+def _step_fit(x: FloatArray, cut: int, sd: float) -> tuple[float, float]:
+    """Step coefficient c and its t in x ~ a + b * i + c * [i >= cut], sd known."""
     i = np.arange(x.size, dtype=np.float64)
     design = np.column_stack([np.ones(x.size), i - cut, (i >= cut).astype(np.float64)])
     gram = design.T @ design
     try:
         inv = np.linalg.inv(gram)
     except np.linalg.LinAlgError:
-        return 0.0
+        return 0.0, 0.0
     coef = inv @ (design.T @ x)
-    return float(coef[2] / (sd * math.sqrt(max(inv[2, 2], 1e-300))))
+    return float(coef[2]), float(coef[2] / (sd * math.sqrt(max(inv[2, 2], 1e-300))))
 
 
 _MAD_TO_SD = 1.482602218505602
+_MAX_RHO = 0.9
 WindowDiffs = dict[tuple[int, int], FloatArray]
 
 
@@ -81,50 +86,74 @@ def window_diffs(x: FloatArray, n_left: int, n_right: int) -> FloatArray:
     return np.asarray(right - left, dtype=np.float64)
 
 
-def scale_aware_se(
-    x: FloatArray, cut: int, n_left: int, n_right: int, cache: WindowDiffs
-) -> float:
-    """Robust spread of the window difference at positions whose windows miss ``cut``.
+def long_run_factor(x: FloatArray, cuts: Sequence[int], min_size: int) -> float:
+    """Variance factor (1 + rho) / (1 - rho) of window means under lag-1 correlation rho
+    of the residuals around the current segment means (1.0 when rho <= 0).
 
-    0.0 when fewer than ``n_left + n_right`` such positions exist (too short a history
-    to learn the noise at this time scale).
+    Slow drift and batches of runs on the same machine make neighbouring commits
+    alike; a mean of m commits then varies (1 + rho) / (1 - rho) times more than m
+    independent commits would (the AR(1) long-run variance).
     """
-    key = (n_left, n_right)
-    if key not in cache:
-        cache[key] = window_diffs(x, n_left, n_right)
-    diffs = cache[key]
-    t = np.arange(n_left, n_left + diffs.size)
-    keep = diffs[(t <= cut - n_right) | (t >= cut + n_left)]
-    if keep.size < n_left + n_right:
-        return 0.0
-    return _MAD_TO_SD * float(np.median(np.abs(keep - np.median(keep))))
+    bounds = [0, *cuts, x.size]
+    num = den = 0.0
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        if b - a < 2:
+            continue
+        r = x[a:b] - float(np.mean(x[a:b]))
+        # a segment mean removes 1/len of the variance and biases rho by -1/len
+        num += float(np.dot(r[:-1], r[1:])) + float(np.dot(r, r)) / (b - a)
+        den += float(np.dot(r, r))
+    if den <= 0.0:
+        return 1.0
+    rho = min(max(num / den, 0.0), _MAX_RHO)
+    return (1.0 + rho) / (1.0 - rho)
 
 
 def test_candidate(
     y: FloatArray, x: FloatArray, cut: int, lo: int, hi: int, *,
-    sd: float, robust: float, min_size: int, max_pvalue: float,
-    cache: WindowDiffs | None = None,
+    sd: float, robust: float, min_size: int, max_pvalue: float, long_run: float = 1.0,
 ) -> CandidateTest:
     """Judge a change at ``cut`` between ``lo`` and ``hi`` (neighbouring candidates)."""
-    window = max(min_size, min(WINDOW, x.size // _SCALE_BLOCKS))
-    lo = max(lo, cut - window)
-    hi = min(hi, cut + window)
+    lo = max(lo, cut - WINDOW)
+    hi = min(hi, cut + WINDOW)
     n_left, n_right = cut - lo, hi - cut
     local_sd = max(sd, clipped_diff_scale(x[lo:hi], robust))
     root = math.sqrt(1.0 / n_left + 1.0 / n_right)
-    scale_se = scale_aware_se(x, cut, n_left, n_right, {} if cache is None else cache)
-    z = (float(np.mean(x[cut:hi])) - float(np.mean(x[lo:cut]))) / max(local_sd * root, scale_se)
+    se = local_sd * root * math.sqrt(long_run)
+    diff = float(np.mean(x[cut:hi])) - float(np.mean(x[lo:cut]))
+    z = diff / se
     pvalue = scan_pvalue(z, hi - lo, min(min_size, n_left, n_right))
     shift = float(np.median(y[cut:hi]) - np.median(y[lo:cut]))
-    step_t = _step_t(x[lo:hi], cut - lo, local_sd)
+    step, step_t = _step_fit(x[lo:hi], cut - lo, local_sd)
+    wander = max(_wander(x[lo:cut], local_sd), _wander(x[cut:hi], local_sd))
     passed = (
         pvalue <= max_pvalue
         and step_t * z > 0
         and abs(step_t) >= STEP_T
+        and abs(step) >= STEP_SHARE * abs(diff)
+        and abs(diff) >= WANDER_RATIO * wander
         and abs(shift) >= MIN_EFFECT_SD * local_sd
         and shift * z > 0
     )
     return CandidateTest(cut, lo, hi, shift, _MEDIAN_SE * local_sd * root, z, pvalue, step_t, passed)
+
+
+def remove_steps(x: FloatArray, cuts: list[int]) -> FloatArray:
+    """x with the level of every segment between ``cuts`` moved to the first one's."""
+    out = x.copy()
+    bounds = [0, *sorted(cuts), x.size]
+    base = float(np.median(x[bounds[0] : bounds[1]]))
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        if b > a:
+            out[a:b] += base - float(np.median(x[a:b]))
+    return out
+
+
+def _wander(side: FloatArray, sd: float) -> float:
+    """sd of the slow wander of the level within one side: the part of its spread
+    that per-commit noise of sd ``sd`` does not explain."""
+    excess = float(np.var(side, ddof=1)) - sd * sd if side.size > 1 else 0.0
+    return math.sqrt(max(excess, 0.0))
 
 
 def _weakness(t: CandidateTest) -> tuple[int, float]:
@@ -137,13 +166,13 @@ def prune(
 ) -> list[CandidateTest]:
     """Drop failing candidates one at a time (weakest first) until all pass."""
     cuts = sorted(cuts)
-    cache: WindowDiffs = {}
+    long_run = long_run_factor(x, cuts, min_size)
 
     def run(k: int) -> CandidateTest:
         lo = cuts[k - 1] if k > 0 else 0
         hi = cuts[k + 1] if k + 1 < len(cuts) else y.size
         return test_candidate(y, x, cuts[k], lo, hi, sd=sd, robust=robust,
-                              min_size=min_size, max_pvalue=max_pvalue, cache=cache)
+                              min_size=min_size, max_pvalue=max_pvalue, long_run=long_run)
 
     tests = [run(k) for k in range(len(cuts))]
     while tests:

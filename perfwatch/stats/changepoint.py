@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 from scipy import stats as sps
 
 from perfwatch.stats.candidates import CandidateTest, prune
+from perfwatch.stats.excursions import drop_excursions
 from perfwatch.stats.levels import (
     Levels,
     commit_levels,
@@ -73,6 +74,7 @@ def detect_levels(
     cuts = binary_segmentation(x, noise.total, min_size, min(1.0, max_pvalue * _CANDIDATE_FACTOR))
     tests = prune(y, x, cuts, sd=noise.total, robust=robust, min_size=min_size,
                   max_pvalue=max_pvalue)
+    tests = drop_excursions(y, tests, noise.total)
     return [_to_change(t, log_scale, confidence) for t in tests]
 
 

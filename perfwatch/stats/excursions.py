@@ -1,0 +1,74 @@
+"""Excursions and mode switching: level changes that are not changes.
+
+Two nuisances look like pairs of steps to any segmentation:
+
+- an **excursion**: the level leaves and comes back to where it was within a few
+  commits (a spike several commits wide: a noisy runner, a batch of runs on another
+  machine). A change undone before it could persist is not reported;
+- **mode switching**: the history alternates between the same two levels again and
+  again (bimodal benchmarks, two kinds of CI runners). Every switch is a step, but
+  the benchmark did not change.
+
+Both are recognised from the level sequence of the detected segments: a level
+*returns* when the level after a segment equals the level before it, within one
+noise sd or a quarter of the smaller of the two steps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from perfwatch.stats.candidates import CandidateTest
+
+__all__ = ["EXCURSION_MAX", "drop_excursions"]
+
+FloatArray = NDArray[np.float64]
+
+EXCURSION_MAX = 15  # a level that holds for fewer commits and returns is an excursion
+_RETURN_FRACTION = 0.25
+
+
+def _returns(before: float, after: float, step_in: float, step_out: float, sd: float) -> bool:
+    if step_in * step_out >= 0:
+        return False
+    tolerance = max(sd, _RETURN_FRACTION * min(abs(step_in), abs(step_out)))
+    return abs(after - before) <= tolerance
+
+
+def _return_flags(y: FloatArray, tests: Sequence[CandidateTest], sd: float) -> list[bool]:
+    """flags[i]: the segment between changes i and i+1 returns to the level before i."""
+    flags = []
+    for a, b in zip(tests[:-1], tests[1:], strict=True):
+        before = float(np.median(y[a.lo : a.index]))
+        after = float(np.median(y[b.index : b.hi]))
+        flags.append(_returns(before, after, a.shift, b.shift, sd))
+    return flags
+
+
+def drop_excursions(
+    y: FloatArray, tests: Sequence[CandidateTest], sd: float
+) -> list[CandidateTest]:
+    """Remove excursion pairs and every change of an alternating (mode-switching) run."""
+    kept = list(tests)
+    if len(kept) < 2:
+        return kept
+    flags = _return_flags(y, kept, sd)
+    drop: set[int] = set()
+    i = 0
+    while i < len(flags):
+        if not flags[i]:
+            i += 1
+            continue
+        j = i
+        while j < len(flags) and flags[j]:
+            j += 1
+        # flags[i:j] all return: changes i .. j alternate between two levels
+        if j - i >= 2:
+            drop.update(range(i, j + 1))
+        elif kept[i + 1].index - kept[i].index < EXCURSION_MAX:
+            drop.update((i, i + 1))
+        i = j
+    return [t for k, t in enumerate(kept) if k not in drop]
