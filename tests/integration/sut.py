@@ -15,10 +15,10 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from contextlib import ExitStack
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 _TESTS = Path(__file__).resolve().parents[1]
 if str(_TESTS / "recorder") not in sys.path:
@@ -30,6 +30,8 @@ from recorder_fixtures import RecorderProc, start_recorder
 from perfwatch.harness.faults import FaultProxy
 
 __all__ = ["CAMERA_360P", "CameraOptions", "CameraProcess", "RecorderProc", "Rig", "wait_until"]
+
+T = TypeVar("T")
 
 # The default scenario camera: 360p, 15 fps, a keyframe a second (segments of 1 s cut cleanly).
 CAMERA_360P = CameraOptions(count=2, resolution="640x360", fps=15.0, bitrate="400k", gop=15,
@@ -97,6 +99,10 @@ class Rig:
 
     def proxy(self, upstream: tuple[str, int], **kwargs: Any) -> FaultProxy:
         return self._stack.enter_context(FaultProxy(upstream, **kwargs))
+
+    def enter(self, cm: AbstractContextManager[T]) -> T:
+        """Enter a context manager (a fault tool) that is left at close, in reverse order."""
+        return self._stack.enter_context(cm)
 
     def callback(self, fn: Callable[[], object]) -> None:
         """Run ``fn`` at close (after parts started later, before parts started earlier)."""
