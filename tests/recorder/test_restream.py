@@ -20,7 +20,9 @@ from recorder.hub import AccessUnit, PacketHub, StreamInfo
 from recorder.restream import restream_config, setup
 from recorder.restream.rtsp_out import access_unit_nals
 from recorder.restream.whep import use_loopback_candidates
+from recorder.rtsp.client import RtspClient
 from recorder.rtsp.h264 import parameter_sets, split_annexb
+from rtp_helpers import collect_units
 
 SPEC = ClipSpec(width=160, height=120, fps=30.0, bitrate=150_000, gop=6, seconds=0.4)
 WAIT = 20.0
@@ -102,6 +104,21 @@ def test_rtsp_restream_decodes_and_reports_first_frame_latency(frames: list[Enco
         print(f"rtsp restream first frame after {first * 1000:.0f} ms")
         with pytest.raises(av.error.HTTPNotFoundError):
             await asyncio.to_thread(_decode_rtsp, f"rtsp://127.0.0.1:{rs.rtsp_port}/nope", 1)
+
+    run(frames, body)
+
+
+def test_rtsp_viewer_is_hung_up_when_the_stream_is_removed(frames: list[EncodedFrame]) -> None:
+    async def body(rs: Restream) -> None:
+        client = RtspClient(f"rtsp://127.0.0.1:{rs.rtsp_port}/cam0")
+        await client.start()
+        units = await collect_units(client, 3)
+        assert units[0].keyframe
+        assert rs.hub.subscriber_count("cam0") == 1
+        rs.hub.close_stream("cam0")
+        with pytest.raises(asyncio.IncompleteReadError):
+            await collect_units(client, 10_000)
+        await client.close()
 
     run(frames, body)
 

@@ -110,6 +110,9 @@ class RtspConnection:
             await session.source.play(session.sender)
         except (ConnectionError, OSError) as exc:
             log.debug("stream %s ended: %s", session.name, exc)
+            return
+        if not self.writer.is_closing():  # the source ended (stream removed): hang up
+            self.writer.close()
 
     async def dispatch(self, req: Request) -> Response | None:
         """The response to ``req``; None means the connection was dropped (refusal)."""
