@@ -141,16 +141,24 @@ def _fingerprint_warning(context: CommentContext) -> list[str]:
 
 
 def _regressions(items: list[Comparison], context: CommentContext, budget: int) -> list[str]:
+    """Every regression: full rows for the largest ones that fit, compact rows after them."""
     if not items:
         return []
     head = ["", f"#### Regressions ({len(items)})", "",
             "| benchmark | change | CI | q-value | base → head | links |",
             "| --- | ---: | --- | ---: | --- | --- |"]
-    rows = [_full_row(c, context) for c in items]
-    if _size(head) + _size(rows) > budget:  # every regression still listed, shorter
-        head = head[:3] + ["| benchmark | change | q-value |", "| --- | ---: | ---: |"]
-        rows = [f"| {_label(c)} | {_pct(c.rel_change)} | {_q(c.qvalue)} |" for c in items]
-    return head + rows
+    full = [_full_row(c, context) for c in items]
+    compact = [f"| {_label(c)} | {_pct(c.rel_change)} | {_q(c.qvalue)} |" for c in items]
+    room = budget - _size(head) - _size(compact) - 200
+    n_full = 0
+    while n_full < len(items) and len(full[n_full]) - len(compact[n_full]) <= room:
+        room -= len(full[n_full]) - len(compact[n_full])
+        n_full += 1
+    rows = full[:n_full]
+    if n_full < len(items):
+        rows += ["", f"Smaller regressions ({len(items) - n_full}), in short form to fit:", "",
+                 "| benchmark | change | q-value |", "| --- | ---: | ---: |", *compact[n_full:]]
+    return head + rows if n_full else head[:3] + rows[3:]
 
 
 def _full_row(c: Comparison, context: CommentContext) -> str:

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import BASE, HEAD, REPO, comparison
 from fake_github import FakeGitHub
+from github_helpers import BASE, HEAD, REPO, comparison
 
 from perfwatch.analysis import CompareReport
 from perfwatch.cli import main

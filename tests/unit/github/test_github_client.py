@@ -6,8 +6,8 @@ import logging
 
 import httpx
 import pytest
-from conftest import HEAD, REPO, FakeClock
 from fake_github import FakeGitHub, Fault
+from github_helpers import HEAD, REPO, FakeClock
 
 from perfwatch.adapters.github import (
     COMMENT_LIMIT,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import BASE, HEAD, comparison, suite
+from github_helpers import BASE, HEAD, comparison, suite
 
 from perfwatch.model import Verdict
 from perfwatch.report.markdown import BODY_LIMIT, CommentContext, escape, render_comment
@@ -91,6 +91,10 @@ def test_very_many_regressions_still_all_listed_in_compact_rows(rng: np.random.G
     body = render_comment(comparisons, context=CONTEXT)
     assert len(body) < BODY_LIMIT
     assert all(f"| {escape(c.key.label)} |" in body for c in comparisons[:600])
+    assert "in short form to fit" in body
+    largest = max(comparisons[:600], key=lambda c: c.rel_change)
+    row = next(line for line in body.splitlines() if f"| {escape(largest.key.label)} |" in line)
+    assert "[graph](" in row  # the largest ones keep their full row and links
 
 
 @pytest.mark.parametrize("where", ["name", "param", "note", "machine"])

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import BASE, HEAD, FakeClock, artifact, comparison, make_client, suite
 from fake_github import FakeGitHub, Fault
+from github_helpers import BASE, HEAD, FakeClock, artifact, comparison, make_client, suite
 
 from perfwatch import prbot
 from perfwatch.adapters.github import GitHubClient
@@ -188,3 +188,17 @@ def test_workflow_run_payloads_are_checked_against_the_artifact() -> None:
     as_pr["workflow_run"]["event"] = "pull_request"  # then the run's head must be the artifact's
     with pytest.raises(ConfigError, match="head SHA"):
         prbot.verify_workflow_run(as_pr, meta)
+
+
+def test_fork_pr_posts_from_the_artifact_when_the_run_lists_no_pr(
+    fake: FakeGitHub, client: GitHubClient
+) -> None:
+    fake.add_pull(2, head_sha=HEAD, base_sha=BASE, head_repo="forker/Hello-World")
+    event = json.loads((PAYLOADS / "workflow_run.completed.json").read_text())
+    assert event["workflow_run"]["pull_requests"] == []  # what GitHub sends for forks
+    results = artifact(REGRESSED)
+    prbot.verify_workflow_run(event, results.meta)
+    assert client.get_pull(2).head_repo == "forker/Hello-World"
+    outcome = prbot.post_results(client, results)
+    assert outcome.action == "created" and len(fake.comments_on(2)) == 1
+    assert fake.violations == []
