@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +95,7 @@ class RotationSweep:
 
 def _max_gap(segments: list[dict[str, Any]]) -> float:
     ordered = sorted(segments, key=lambda s: s["start"])
-    gaps = [b["start"] - a["end"] for a, b in zip(ordered, ordered[1:])]
+    gaps = [b["start"] - a["end"] for a, b in pairwise(ordered)]
     return max(gaps, default=0.0)
 
 

@@ -13,7 +13,9 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
+from typing import Self
 
 import psutil
 
@@ -55,15 +57,15 @@ class Usage:
 
     def rates(self, series: list[float] | list[int]) -> list[float]:
         """Per-interval rate of a cumulative series (units per second)."""
-        return [(b - a) / (t1 - t0) for a, b, t0, t1
-                in zip(series, series[1:], self.t, self.t[1:]) if t1 > t0]
+        return [(b - a) / (t1 - t0) for (a, b), (t0, t1)
+                in zip(pairwise(series), pairwise(self.t)) if t1 > t0]
 
     def per_window(self, series: list[float] | list[int], seconds: float) -> list[float]:
         """Rates over windows of ``seconds`` (a segment's length evens out bursty writes)."""
         step = max(1, round(SAMPLE_HZ * seconds))
         idx = list(range(0, len(self.t), step))
         return [(series[j] - series[i]) / (self.t[j] - self.t[i])
-                for i, j in zip(idx, idx[1:]) if self.t[j] > self.t[i]]
+                for i, j in pairwise(idx) if self.t[j] > self.t[i]]
 
     def slope(self, series: list[float] | list[int]) -> float:
         n = len(series)
@@ -105,7 +107,7 @@ class Sampler:
             next_t += 1.0 / SAMPLE_HZ
             self._stop.wait(max(0.0, next_t - time.monotonic()))
 
-    def __enter__(self) -> Sampler:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
