@@ -51,6 +51,7 @@ class RetryPolicy:
     base_delay: float = 1.0
     max_delay: float = 60.0
     secondary_default: float = 60.0  # a secondary limit without retry-after
+    mutation_interval: float = 1.0  # GitHub asks for a pause between POST/PATCH/DELETE calls
     max_total_wait: float = 900.0
 
 
@@ -118,6 +119,7 @@ class GitHubClient:
         self.policy = policy or RetryPolicy()
         self.waited = 0.0  # seconds slept so far, for reports and tests
         self._exhausted_until = 0.0  # epoch seconds: the quota is spent until then
+        self._last_write = 0.0  # clock() of the last POST/PATCH/DELETE
 
     def __repr__(self) -> str:
         return f"GitHubClient(repo={self.repo!r}, base_url={str(self._http.base_url)!r})"
@@ -218,6 +220,8 @@ class GitHubClient:
                 self._wait(self._exhausted_until - self._clock() + 1.0, "primary rate limit",
                            method, path)
                 self._exhausted_until = 0.0
+            if method != "GET":
+                self._pace()
             try:
                 response = self._http.request(method, path, json=body, params=params)
             except httpx.TransportError as err:
@@ -229,6 +233,13 @@ class GitHubClient:
                 delay, why = self._delay_for(response, attempt, method, path)
             self._wait(delay, why, method, path)
             attempt += 1
+
+    def _pace(self) -> None:
+        """Keep ``mutation_interval`` between writes (not counted against the wait cap)."""
+        gap = self._last_write + self.policy.mutation_interval - self._clock()
+        if self._last_write and gap > 0:
+            self._sleep(gap)
+        self._last_write = self._clock()
 
     def _note_quota(self, response: httpx.Response) -> None:
         if response.headers.get("x-ratelimit-remaining") == "0":

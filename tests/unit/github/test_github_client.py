@@ -152,3 +152,13 @@ def test_a_spent_quota_on_success_waits_before_the_next_request(clock: FakeClock
     gh.list_comments(2)
     gh.list_comments(2)
     assert seen[1] >= reset and clock.sleeps == [51.0]
+
+
+def test_writes_are_paced_one_second_apart(fake: FakeGitHub, client: GitHubClient,
+                                           clock: FakeClock) -> None:
+    first = client.create_comment(2, "a")
+    client.update_comment(first.id, "b")
+    client.list_comments(2)  # reads are not paced
+    client.delete_comment(first.id)
+    assert clock.sleeps == [1.0, 1.0]
+    assert client.waited == 0.0  # pacing does not count against the rate-limit wait cap

@@ -202,3 +202,20 @@ def test_fork_pr_posts_from_the_artifact_when_the_run_lists_no_pr(
     outcome = prbot.post_results(client, results)
     assert outcome.action == "created" and len(fake.comments_on(2)) == 1
     assert fake.violations == []
+
+
+def test_2000_hostile_benchmarks_post_inert_and_within_limits(
+    fake: FakeGitHub, client: GitHubClient, rng: np.random.Generator
+) -> None:
+    comparisons = suite(rng, 2000, regressions=250, improvements=150, unsure=100, unstable=40)
+    hostile = comparison("<script>alert(1)</script> @octocat **x** [y](https://evil.example)",
+                         Verdict.REGRESSION, 0.9)
+    prbot.post_results(client, artifact([hostile, *comparisons]))
+    [comment] = fake.comments_on(2)
+    body = comment["body"]
+    assert len(body) <= 65_536 and "cut to fit" not in body
+    assert "<script>" not in body and "@octocat" not in body and "](https://evil" not in body
+    assert "&lt;script&gt;" in body
+    [run] = fake.check_runs.values()
+    assert len(run["output"]["summary"]) <= 65_535
+    assert fake.violations == []
