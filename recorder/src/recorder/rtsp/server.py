@@ -74,6 +74,7 @@ class RtspServer:
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if self.refuse_all:
             abort_with_rst(writer)
+            await _closed(writer)
             return
         conn = RtspConnection(self, reader, writer)
         self._all.add(conn)
@@ -90,6 +91,15 @@ class RtspServer:
             for conns in self._by_source.values():
                 conns.discard(conn)
             conn.close()
+            await _closed(writer)
+
+
+async def _closed(writer: asyncio.StreamWriter) -> None:
+    """Wait for the transport to close, consuming its error (a reset peer is routine here)."""
+    try:
+        await writer.wait_closed()
+    except (ConnectionError, OSError):
+        pass
 
 
 __all__ = ["MediaSource", "RtspServer", "SourceLookup"]
