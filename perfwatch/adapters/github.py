@@ -183,7 +183,7 @@ class GitHubClient:
         params: Mapping[str, str] | None = None, ok: tuple[int, ...] = (200,),
     ) -> dict[str, Any]:
         response = self._request(method, path, body=body, params=params, ok=ok)
-        data = response.json()
+        data = _decode(response, method, path)
         if not isinstance(data, dict):
             raise GitHubError(f"{method} {path}: expected a JSON object", status=response.status_code)
         return data
@@ -193,7 +193,7 @@ class GitHubClient:
         query: Mapping[str, str] | None = params
         while url is not None:
             response = self._request("GET", url, params=query)
-            yield response.json()
+            yield _decode(response, "GET", url)
             url, query = self._next_url(response.headers.get("link", "")), None
 
     def _next_url(self, link: str) -> str | None:
@@ -250,8 +250,8 @@ class GitHubClient:
     ) -> tuple[float, str]:
         status = response.status_code
         headers = response.headers
-        if status in (403, 429) and headers.get("retry-after"):
-            return max(0.0, float(headers["retry-after"])), "secondary rate limit"
+        if status in (403, 429) and _seconds(headers.get("retry-after")) is not None:
+            return max(0.0, _seconds(headers.get("retry-after")) or 0.0), "secondary rate limit"
         if status in (403, 429) and headers.get("x-ratelimit-remaining") == "0":
             reset = float(headers.get("x-ratelimit-reset", "0"))
             return max(1.0, reset - self._clock() + 1.0), "primary rate limit"
@@ -315,6 +315,22 @@ def _check_run(item: Mapping[str, Any]) -> CheckRun:
         id=int(item["id"]), name=str(item["name"]), head_sha=str(item["head_sha"]),
         conclusion=item.get("conclusion"), summary=str(output.get("summary") or ""),
     )
+
+
+def _decode(response: httpx.Response, method: str, path: str) -> Any:
+    try:
+        return response.json()
+    except ValueError as err:
+        raise GitHubError(f"{method} {_public(path)}: the answer is not JSON",
+                          status=response.status_code, hint="check --api-url") from err
+
+
+def _seconds(value: str | None) -> float | None:
+    """A ``retry-after`` in seconds (GitHub sends seconds; an HTTP date is not used)."""
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
 
 
 def _message(response: httpx.Response) -> str:

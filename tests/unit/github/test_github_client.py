@@ -162,3 +162,28 @@ def test_writes_are_paced_one_second_apart(fake: FakeGitHub, client: GitHubClien
     client.delete_comment(first.id)
     assert clock.sleeps == [1.0, 1.0]
     assert client.waited == 0.0  # pacing does not count against the rate-limit wait cap
+
+
+def test_a_non_json_answer_is_a_clear_error(clock: FakeClock) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, text="<html>proxy login</html>")
+
+    http = httpx.Client(base_url="https://api.github.com", transport=httpx.MockTransport(handler))
+    gh = GitHubClient(http, REPO, sleep=clock.sleep, clock=clock.time)
+    with pytest.raises(GitHubError, match="not JSON"):
+        gh.get_pull(2)
+
+
+def test_connection_errors_back_off_like_5xx(clock: FakeClock) -> None:
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        if len(calls) < 3:
+            raise httpx.ConnectError("connection refused", request=request)
+        return httpx.Response(200, json=[])
+
+    http = httpx.Client(base_url="https://api.github.com", transport=httpx.MockTransport(handler))
+    gh = GitHubClient(http, REPO, sleep=clock.sleep, clock=clock.time)
+    assert gh.list_comments(2) == []
+    assert clock.sleeps == [1.0, 2.0] and len(calls) == 3
