@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from collections.abc import Sequence
 
 from rich import box
@@ -29,6 +30,7 @@ _VERDICT_STYLE = {
     Verdict.UNSURE: "yellow",
     Verdict.NO_CHANGE: "dim",
 }
+_SHA = re.compile(r"[0-9a-f]{40}")
 _TIME_STEPS = ((1.0, "s"), (1e-3, "ms"), (1e-6, "μs"), (1e-9, "ns"))
 _SIZE_STEPS = ((1e9, "G"), (1e6, "M"), (1e3, "k"))
 
@@ -47,6 +49,11 @@ def format_value(value: float, unit: str) -> str:
                 return f"{value / scale:.3g}{suffix}"
         return f"{value:.0f}"
     return f"{value:.4g} {unit}".rstrip()
+
+
+def _short(ref: str, n: int) -> str:
+    """A sha cut to ``n`` characters; other labels (file names) whole."""
+    return ref[:n] if _SHA.fullmatch(ref) else ref
 
 
 def _n(count: int, word: str) -> str:
@@ -116,7 +123,7 @@ def comparisons_table(comparisons: Sequence[Comparison], *, base: str, head: str
     counts = {v: sum(c.verdict is v for c in comparisons) for v in Verdict}
     many = len({c.key.machine for c in comparisons}) > 1
     table = Table(
-        title=f"{head[:12]} against {base[:12]}: {_n(counts[Verdict.REGRESSION], 'regression')}, "
+        title=f"{_short(head, 12)} against {_short(base, 12)}: {_n(counts[Verdict.REGRESSION], 'regression')}, "
         f"{_n(counts[Verdict.IMPROVEMENT], 'improvement')}, {counts[Verdict.UNSURE]} unsure, "
         f"{counts[Verdict.NO_CHANGE]} no change",
         box=box.SIMPLE_HEAD, title_justify="left",
@@ -146,7 +153,7 @@ def _verdict(c: Comparison) -> str:
 def markdown_table(comparisons: Sequence[Comparison], *, base: str, head: str) -> str:
     """A plain GitHub-flavoured markdown table of the comparisons."""
     lines = [
-        f"perfwatch: `{head[:8]}` against `{base[:8]}`",
+        f"perfwatch: `{_short(head, 8)}` against `{_short(base, 8)}`",
         "",
         "| verdict | benchmark | machine | base | head | change | 95% CI | p | q |",
         "|---|---|---|---:|---:|---:|---:|---:|---:|",
