@@ -40,30 +40,35 @@ def _found_key(c: dict[str, Any]) -> tuple[str, tuple[str, ...] | None, str]:
     return c["benchmark"], params, c["machine"]
 
 
+def _verdict(p: PlantedChange, c: dict[str, Any] | None, off: int) -> str:
+    if p.kind == "spike":
+        return "not reported (right)" if c is None else "reported a spike as a change (WRONG)"
+    if c is None:
+        return "MISSED"
+    where = "exact commit" if off == 0 else f"{off:+d} benchmarked commit(s) off"
+    wrong = "" if c["direction"] == p.kind else " (WRONG direction)"
+    return f"found {c['direction']} {c['rel_change']:+.1%} ({where}){wrong}"
+
+
 def score(suite: SyntheticSuite, changes: Sequence[dict[str, Any]]) -> list[str]:
     """One line per planted change and per unexpected finding."""
     pos = {suite.commits[i]: k for k, i in enumerate(suite.measured)}  # measured positions
     lines, used = [], set()
     for p in suite.planted:
-        hits = [i for i, c in enumerate(changes) if _found_key(c) == _planted_key(p)]
+        hits = [i for i, c in enumerate(changes)
+                if _found_key(c) == _planted_key(p) and i not in used]
         best = min(hits, key=lambda i: abs(pos[changes[i]["commit"]] - pos[p.commit]),
                    default=None)
+        found = changes[best] if best is not None else None
+        if best is not None:
+            used.add(best)
+        off = pos[found["commit"]] - pos[p.commit] if found else 0
         label = p.benchmark + (f"({', '.join(p.params)})" if p.params else "")
         want = f"{p.kind} x{p.factor:g} at {p.previous_commit[:8]}..{p.commit[:8]}"
-        if best is None or (p.kind == "spike" and best is not None):
-            verdict = "not reported (right)" if p.kind == "spike" and best is None else (
-                "MISSED" if best is None else "reported a spike as a change (WRONG)")
-        else:
-            used.add(best)
-            c = changes[best]
-            off = pos[c["commit"]] - pos[p.commit]
-            where = "exact commit" if off == 0 else f"{off:+d} benchmarked commit(s) off"
-            verdict = f"found {c['direction']} {c['rel_change']:+.1%} ({where})"
-        lines.append(f"  planted {label}: {want} -> {verdict}")
-    for i, c in enumerate(changes):
-        if i not in used and not any(_found_key(c) == _planted_key(p) for p in suite.planted):
-            lines.append(f"  unexpected: {c['benchmark']} {c['direction']} "
-                         f"{c['rel_change']:+.1%} at {c['commit'][:8]} (false alarm)")
+        lines.append(f"  planted {label}: {want} -> {_verdict(p, found, off)}")
+    lines.extend(f"  unexpected: {c['benchmark']} {c['direction']} {c['rel_change']:+.1%} "
+                 f"at {c['commit'][:8]} (false alarm)"
+                 for i, c in enumerate(changes) if i not in used)
     return lines
 
 
