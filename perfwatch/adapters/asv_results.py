@@ -243,9 +243,8 @@ def _all_finite(raw: Any) -> bool:
 
 @dataclass(frozen=True)
 class _Layout:
-    """Where the columns perfwatch reads sit in each row of one result file."""
+    """Where the columns perfwatch reads sit in each row of one result file (-1: absent)."""
 
-    width: int
     result: int
     params: int
     version: int
@@ -254,51 +253,66 @@ class _Layout:
     @classmethod
     def of(cls, columns: list[str]) -> _Layout:
         def at(col: str) -> int:
-            return columns.index(col) if col in columns else len(columns)
+            return columns.index(col) if col in columns else -1
 
-        return cls(len(columns), at("result"), at("params"), at("version"), at("samples"))
+        return cls(at("result"), at("params"), at("version"), at("samples"))
 
 
-def _combos(params: Any, path: Path, name: str, memo: dict[str, list[tuple[str, ...] | None]]
-            ) -> list[tuple[str, ...] | None]:
+def _cell(row: list[Any], index: int) -> Any:
+    """One column of a row; asv may leave trailing columns out."""
+    return row[index] if 0 <= index < len(row) else None
+
+
+_Combos = tuple[tuple[str, ...] | None, ...]
+_NUMBER_TYPES = frozenset({float, type(None)})
+
+
+def _combos(params: Any, path: Path, name: str, memo: dict[str, _Combos]) -> _Combos:
     """Parameter combinations in ``itertools.product`` order (memoised per file)."""
     if not params:
-        return [None]
+        return (None,)
     key = repr(params)
     if key not in memo:
         if not isinstance(params, list) or not all(isinstance(p, list) for p in params):
             raise _format_error(path, f"{name}: params is not a list of lists", "re-run asv",
                                 key="params")
-        memo[key] = [tuple(str(v) for v in c) for c in itertools.product(*params)]
+        memo[key] = tuple(tuple(str(v) for v in c) for c in itertools.product(*params))
     return memo[key]
 
 
-def _parse_row(name: str, row: list[Any], layout: _Layout, path: Path,
-               memo: dict[str, list[tuple[str, ...] | None]]) -> BenchmarkResult:
-    if len(row) <= layout.width:
-        row = row + [None] * (layout.width + 1 - len(row))  # asv may drop trailing columns
-    combos = _combos(row[layout.params], path, name, memo)
-    result = row[layout.result]
+def _values(result: Any, n: int, path: Path, name: str) -> tuple[float | None, ...]:
     if result is None:
-        values: list[float | None] = [None] * len(combos)
-    elif isinstance(result, list) and len(result) == len(combos):
-        values = [_as_float(v, path, name) for v in result]
+        return (None,) * n
+    if isinstance(result, list) and len(result) == n:
+        if _NUMBER_TYPES.issuperset(map(type, result)):
+            return tuple(result)
+        return tuple(_as_float(v, path, name) for v in result)
+    raise _format_error(
+        path,
+        f"{name}: 'result' must hold one value per parameter combination ({n})",
+        "the file is damaged; re-run asv for this commit",
+        key="results",
+    )
+
+
+def _parse_row(name: str, row: list[Any], layout: _Layout, path: Path,
+               memo: dict[str, _Combos]) -> BenchmarkResult:
+    combos = _combos(_cell(row, layout.params), path, name, memo)
+    values = _values(_cell(row, layout.result), len(combos), path, name)
+    raw = _cell(row, layout.samples)
+    if not (isinstance(raw, list) and len(raw) == len(combos)):
+        raw = [None] * len(combos)
+    version = _cell(row, layout.version)
+    if len(combos) == 1:
+        samples: tuple[FloatArray, ...] = (_sample_array(raw[0], values[0], path, name),)
     else:
-        raise _format_error(
-            path,
-            f"{name}: 'result' must hold one value per parameter combination ({len(combos)})",
-            "the file is damaged; re-run asv for this commit",
-            key="results",
-        )
-    raw = row[layout.samples]
-    raw_list = raw if isinstance(raw, list) and len(raw) == len(combos) else [None] * len(combos)
-    version = row[layout.version]
+        samples = tuple(_sample_array(s, v, path, name) for s, v in zip(raw, values, strict=True))
     return BenchmarkResult(
         name=name,
         version=str(version) if version is not None else None,
-        combos=tuple(combos),
-        values=tuple(values),
-        samples=tuple(_sample_array(s, v, path, name) for s, v in zip(raw_list, values, strict=True)),
+        combos=combos,
+        values=values,
+        samples=samples,
     )
 
 
@@ -322,7 +336,7 @@ def _parse_results(path: Path, machine: str) -> ResultsFile:
     )
     parsed: dict[str, BenchmarkResult] = {}
     layout = _Layout.of(columns)
-    memo: dict[str, list[tuple[str, ...] | None]] = {}
+    memo: dict[str, _Combos] = {}
     for name, row in rows.items():
         if not isinstance(row, list):
             raise _format_error(path, f"{name}: row is not a list", "re-run asv", key="results")
