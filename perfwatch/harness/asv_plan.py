@@ -32,6 +32,7 @@ class RunRequest:
     hashfile: Path | None = None  # virtualenv mode with several commits
     quick: bool = False
     show_stderr: bool = True
+    dry_run: bool = False  # asv --dry-run: measure but save no results (profiling runs)
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,8 @@ def _common(req: RunRequest) -> list[str]:
         args.append("--quick")
     if req.show_stderr:
         args.append("--show-stderr")
+    if req.dry_run:
+        args.append("--dry-run")
     return args
 
 

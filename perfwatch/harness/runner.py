@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +29,9 @@ __all__ = ["Run", "RunSet", "collect_metadata", "run", "run_once"]
 
 Clock = Callable[[], float]
 LineSink = Callable[[str], None]
+# A hook wraps the wait for a started process: hook(pid) is entered after the start and
+# exited when the process has ended (e.g. perfwatch.harness.profiling.PySpy).
+Hook = Callable[[int], AbstractContextManager[object]]
 NOISY = 0.10  # std dev above this share of the mean gets a warning
 
 
@@ -120,8 +124,13 @@ def run_once(
     cpus: Sequence[int] | None = None,
     on_line: LineSink | None = None,
     warmup: bool = False,
+    hook: Hook | None = None,
 ) -> Run:
-    """Run ``command`` once in a fresh process; stdout+stderr go line by line to ``on_line``."""
+    """Run ``command`` once in a fresh process; stdout+stderr go line by line to ``on_line``.
+
+    ``hook(pid)``, when given, is entered once the process started and exited after it
+    ended (or was killed), so a profiler can attach for exactly the run.
+    """
     meta = collect_metadata(cpus=cpus)
     start = clock()
     try:
@@ -136,7 +145,8 @@ def run_once(
                             daemon=True)
     pump.start()
     try:
-        code = proc.wait(timeout)
+        with hook(proc.pid) if hook is not None else nullcontext():
+            code = proc.wait(timeout)
     except subprocess.TimeoutExpired as err:
         proc.kill()
         proc.wait()

@@ -26,13 +26,15 @@ from perfwatch.harness.check import differences, require_match
 from perfwatch.harness.host import HostFacts, detect_host
 from perfwatch.harness.machine import machine_info, register_machine, require_same_fingerprint
 from perfwatch.harness.profiles import HardwareProfile, find_profile, load_profile
-from perfwatch.harness.runner import Run, run_once
+from perfwatch.harness.render import profile_from_host
+from perfwatch.harness.runner import Hook, Run, run_once
 
 __all__ = [
     "Prepared",
     "execute",
     "export_sources",
     "prepare",
+    "prepare_local",
     "resolve_commits",
     "stamp_results_machine",
 ]
@@ -67,6 +69,18 @@ def prepare(profile: str | None, *, hardware_dir: Path, results_dir: Path,
     require_same_fingerprint(results_dir, info)
     register_machine(info, machine_file)
     return Prepared(chosen, host, info)
+
+
+def prepare_local(name: str, *, machine_file: Path | None = None) -> Prepared:
+    """This host as it is (no profile check), registered as machine ``name``.
+
+    For runs whose results are not kept (profiling): no pinning beyond the host's CPUs.
+    """
+    host = detect_host(free_path=Path.cwd())
+    profile = profile_from_host(host, name)
+    info = machine_info(profile, host)
+    register_machine(info, machine_file)
+    return Prepared(profile, host, info)
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -110,25 +124,26 @@ def _env(prepared: Prepared, extra: dict[str, str]) -> dict[str, str]:
     env = dict(os.environ)
     env.update(prepared.profile.env_dict)
     env.update({"PERFWATCH_PROFILE": prepared.profile.name,
-                "PERFWATCH_FINGERPRINT": prepared.info["fingerprint"]})
+                "PERFWATCH_FINGERPRINT": prepared.info["fingerprint"],
+                "PYTHONUNBUFFERED": "1"})  # asv's progress arrives line by line
     env.update(extra)
     return env
 
 
 def _run_one(inv: AsvInvocation, prepared: Prepared, *, repo: Path, cwd: Path,
-             on_line: LineSink, timeout: float | None) -> Run:
+             on_line: LineSink, timeout: float | None, hook: Hook | None) -> Run:
     extra: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="perfwatch-src-") as tmp:
         if inv.source_commit is not None:
             src = export_sources(repo, inv.source_commit, "recorder/src", Path(tmp))
             extra["ASV_PYTHONPATH"] = str(src)
         return run_once(inv.argv, timeout=timeout, env=_env(prepared, extra), cwd=cwd,
-                        cpus=prepared.profile.cpu.pin, on_line=on_line)
+                        cpus=prepared.profile.cpu.pin, on_line=on_line, hook=hook)
 
 
 def execute(request: RunRequest, prepared: Prepared, *, repo: Path, cwd: Path,
             on_line: LineSink, on_step: LineSink | None = None,
-            timeout: float | None = None) -> list[Run]:
+            timeout: float | None = None, hook: Hook | None = None) -> list[Run]:
     """Run every planned asv invocation (all of them, even after one fails)."""
     if request.hashfile is not None:
         request.hashfile.write_text("\n".join(request.commits) + "\n")
@@ -136,7 +151,8 @@ def execute(request: RunRequest, prepared: Prepared, *, repo: Path, cwd: Path,
     for inv in plan(request):
         if on_step is not None:
             on_step(inv.label)
-        result = _run_one(inv, prepared, repo=repo, cwd=cwd, on_line=on_line, timeout=timeout)
+        result = _run_one(inv, prepared, repo=repo, cwd=cwd, on_line=on_line, timeout=timeout,
+                          hook=hook)
         runs.append(result)
     return runs
 
