@@ -34,7 +34,11 @@ def test_fixed_dates_make_fixed_shas(tmp_path: Path, repo: tuple[Path, list[str]
     assert make_git_history(tmp_path / "again", 5) == repo[1]
 
 
-def test_first_parent_skips_merged_branch_commits(repo: tuple[Path, list[str]]) -> None:
+def test_first_parent_skips_merged_branch_commits(repo: tuple[Path, list[str]],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("GIT_AUTHOR", "GIT_COMMITTER"):  # `git merge` needs an identity, CI has none
+        monkeypatch.setenv(f"{var}_NAME", "perfwatch test")
+        monkeypatch.setenv(f"{var}_EMAIL", "test@perfwatch.invalid")
     path, shas = repo
     r = git.Repo(path)
     r.git.checkout("-b", "feature", shas[2])
