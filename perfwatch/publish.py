@@ -36,9 +36,8 @@ from perfwatch.report.levels import Segment, commit_medians, segments
 from perfwatch.report.units import format_value
 
 __all__ = ["CompareRequest", "Progress", "PublishOptions", "PublishReport", "detect_cached",
-           "publish", "series_slug"]
+           "detector_id", "publish", "series_slug"]
 
-DETECTOR = "perfwatch.stats.detect_change_points/1"
 PAGES_VERSION = "1"
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -55,7 +54,6 @@ class PublishOptions:
     machine: str | None = None
     compares: tuple[CompareRequest, ...] = ()
     seed: int = 0
-    validate_figures: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,6 +80,19 @@ def series_slug(key: SeriesKey) -> str:
     return f"{re.sub(r'[^A-Za-z0-9._-]+', '_', text)[:120]}-{digest}"
 
 
+def detector_id() -> str:
+    """Identity of the change-point detector: a hash of perfwatch.stats' source files.
+
+    Cached detections are reused only while it is the same, so an edited detector
+    never serves results of its previous version.
+    """
+    h = hashlib.sha256()
+    for path in sorted(Path(stats.__file__).parent.glob("*.py")):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return f"stats-{h.hexdigest()[:16]}"
+
+
 def _repo_path(config: AsvConfig) -> Path:
     if config.repo_path is not None:
         return config.repo_path
@@ -100,7 +111,7 @@ def _candidates(series: Series, cache: DetectionCache,
     measured = series.measured
     if len(measured) < 2:
         return []
-    digest = series_hash(series, salt=DETECTOR)
+    digest = series_hash(series, salt=cache.detector)
     points = cache.get(digest)
     if points is None:
         points = stats.detect_change_points([series.samples[i] for i in measured], rng=rng)
@@ -232,7 +243,7 @@ def _commit_url(config: AsvConfig, sha: str) -> str:
 
 
 def _series_page(config: AsvConfig, s: Series, changes: list[Change], segs: list[Segment],
-                 links: list[pages.Link], validate: bool) -> str:
+                 links: list[pages.Link]) -> str:
     marks = [plots.ChangeMark(c, _commit_url(config, c.commit)) for c in changes]
     by_stop = {g.stop: g for g in segs}
     by_start = {g.start: g for g in segs}
@@ -243,9 +254,7 @@ def _series_page(config: AsvConfig, s: Series, changes: list[Change], segs: list
         after=format_value(by_start[c.index].level, s.unit) if c.index in by_start else "?",
         date=dates[c.commit], url=_commit_url(config, c.commit)) for c in changes]
     title = f"{s.key.label} on {s.key.machine}"
-    headline = (f"{changes[-1].direction} {100 * changes[-1].rel_change:+.1f}% at "
-                f"{changes[-1].commit[:8]}" if changes else "no change point")
-    fig = plots.series_figure(s, marks, segs, title=f"{title}: {headline}", validate=validate)
+    fig = plots.series_spec(s, marks, segs, title=f"{title}: {_latest(changes)}")
     return pages.series_page(fig, title=title, headlines=heads, n_commits=len(s.measured),
                              links=links)
 
@@ -269,8 +278,7 @@ def _series_pages(config: AsvConfig, history: analysis.History, writer: _Writer,
                                        f"../hardware/{_group_slug(s.key)}.html"))
         digest = _digest(hashes[s.key], changes, links, config.show_commit_url)
         writer.page(f"series/{series_slug(s.key)}.html", digest,
-                    partial(_series_page, config, s, changes, segs[s.key], links,
-                            options.validate_figures))
+                    partial(_series_page, config, s, changes, segs[s.key], links))
         if n % 25 == 0 or n == total:
             progress("pages", n, total)
 
@@ -287,15 +295,23 @@ def _profile_groups(history: analysis.History) -> dict[tuple[str, tuple[str, ...
     return groups
 
 
+def _latest(changes: Sequence[Change]) -> str:
+    if not changes:
+        return "no change point"
+    c = changes[-1]
+    return f"{c.direction} {100 * c.rel_change:+.1f}% at {c.commit[:8]}"
+
+
 def _hardware_page(by_machine: Mapping[str, Series], segs: Mapping[str, Sequence[Segment]],
-                   title: str, links: list[pages.Link], validate: bool) -> str:
-    fig = plots.profiles_figure(by_machine, segs, title=title, validate=validate)
+                   subtitles: Mapping[str, str], title: str, links: list[pages.Link]) -> str:
+    fig = plots.profiles_spec(by_machine, segs, subtitles, title=title)
     return pages.profiles_page(fig, title=title, links=links)
 
 
 def _hardware_pages(history: analysis.History, writer: _Writer,
-                    segs: Mapping[SeriesKey, list[Segment]], hashes: Mapping[SeriesKey, str],
-                    options: PublishOptions) -> None:
+                    by_key: Mapping[SeriesKey, list[Change]],
+                    segs: Mapping[SeriesKey, list[Segment]], hashes: Mapping[SeriesKey, str]
+                    ) -> None:
     for group in _profile_groups(history).values():
         if len(group) < 2:
             continue
@@ -303,11 +319,12 @@ def _hardware_pages(history: analysis.History, writer: _Writer,
         by_machine = {s.key.machine: s for s in group}
         links = [pages.Link(f"{s.key.machine}", f"../series/{series_slug(s.key)}.html")
                  for s in group]
-        digest = _digest(sorted(hashes[s.key] for s in group))
+        subtitles = {s.key.machine: _latest(by_key.get(s.key, [])) for s in group}
+        digest = _digest(sorted(hashes[s.key] for s in group), sorted(subtitles.items()))
         title = f"{key.label} on {len(group)} hardware profiles"
         writer.page(f"hardware/{_group_slug(key)}.html", digest,
                     partial(_hardware_page, by_machine, {s.key.machine: segs[s.key] for s in group},
-                            title, links, options.validate_figures))
+                            subtitles, title, links))
 
 
 def _samples_at(config: AsvConfig, sha: str, machine: str | None) -> dict[SeriesKey, FloatArray]:
@@ -332,11 +349,9 @@ def _compare_page(config: AsvConfig, req: CompareRequest, options: PublishOption
     head = _samples_at(config, report.head, options.machine)
     shown: list[Comparison] = [c for c in report.comparisons
                                if c.verdict.value != "no change"][:24]
-    dists = [plots.distribution_figure(c, base.get(c.key, np.empty(0)),
-                                       head.get(c.key, np.empty(0)),
-                                       validate=options.validate_figures) for c in shown]
-    effect = plots.effect_figure(report.comparisons, title="effect of the head, with 95% CI",
-                                 validate=options.validate_figures)
+    dists = [plots.distribution_spec(c, base.get(c.key, np.empty(0)), head.get(c.key, np.empty(0)))
+             for c in shown]
+    effect = plots.effect_spec(report.comparisons, title="effect of the head, with 95% CI")
     path = root / "compare" / f"{report.base[:12]}-{report.head[:12]}.html"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(pages.comparison_page(effect, dists, report.comparisons, base=report.base,
@@ -382,7 +397,7 @@ def publish(config: AsvConfig, *, options: PublishOptions = PublishOptions(),
     _copy_plotly(root)
     history = analysis.load_history(config.results_dir, _repo_path(config),
                                     branch=config.branch, machine=options.machine)
-    cache = DetectionCache.under(config.results_dir, DETECTOR)
+    cache = DetectionCache.under(config.results_dir, detector_id())
     changes = detect_cached(history, cache, rng=np.random.default_rng(options.seed),
                             progress=progress)
     cache.save()
@@ -394,7 +409,7 @@ def publish(config: AsvConfig, *, options: PublishOptions = PublishOptions(),
     writer = _Writer(root, PageManifest(root / ".manifest"))
     hashes = {s.key: series_hash(s) for s in history.series}
     _series_pages(config, history, writer, by_key, segs, hashes, options, progress)
-    _hardware_pages(history, writer, segs, hashes, options)
+    _hardware_pages(history, writer, by_key, segs, hashes)
     for rel in writer.manifest.stale():
         (root / rel).unlink(missing_ok=True)
     writer.manifest.save()

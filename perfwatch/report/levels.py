@@ -50,9 +50,18 @@ def median_interval(values: FloatArray, confidence: float = 0.95) -> tuple[float
 
 
 def commit_medians(series: Series) -> FloatArray:
-    """Median per commit; NaN for commits without a result."""
-    return np.array([float(np.median(s)) if s.size else np.nan for s in series.samples],
-                    dtype=np.float64)
+    """Median per commit; NaN for commits without a result.
+
+    Vectorised: commits with the same number of samples are stacked and reduced at once.
+    """
+    out = np.full(len(series.samples), np.nan, dtype=np.float64)
+    by_size: dict[int, list[int]] = {}
+    for i, s in enumerate(series.samples):
+        if s.size:
+            by_size.setdefault(int(s.size), []).append(i)
+    for rows in by_size.values():
+        out[rows] = np.median(np.stack([series.samples[i] for i in rows]), axis=1)
+    return out
 
 
 def segments(series: Series, change_indices: Sequence[int],

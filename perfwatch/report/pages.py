@@ -7,6 +7,7 @@ drawn by the local ``static/plotly.min.js``; nothing is fetched from another hos
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +17,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from perfwatch.model import Change, Comparison
+from perfwatch.report.plots import FigureSpec
 
 __all__ = ["Finding", "Headline", "Link", "comparison_page", "figure_html", "overview_page",
            "profiles_page", "series_page"]
@@ -81,9 +83,13 @@ def _page(title: str, body: str, *, root: str, plotly: bool) -> str:
             f"<main>{body}</main></body></html>\n")
 
 
-def figure_html(fig: go.Figure, div_id: str) -> str:
+def figure_html(fig: go.Figure | FigureSpec, div_id: str) -> str:
     """A div and the script that draws ``fig`` into it; change markers open their commit."""
-    spec = pio.to_json(fig, validate=False).replace("</", "<\\/")
+    if isinstance(fig, go.Figure):
+        text = pio.to_json(fig, validate=False)
+    else:  # a plain spec: plotly's own JSON structure, dumped as is
+        text = json.dumps(fig, separators=(",", ":"))
+    spec = text.replace("</", "<\\/")
     return (f'<div id="{div_id}" class="plot"></div><script>(function(){{'
             f"var f={spec};var gd=document.getElementById('{div_id}');"
             "Plotly.newPlot(gd,f.data,f.layout,{responsive:true,displaylogo:false});"
@@ -164,7 +170,7 @@ class Headline:
     url: str
 
 
-def series_page(fig: go.Figure, *, title: str, headlines: Sequence[Headline], n_commits: int,
+def series_page(fig: go.Figure | FigureSpec, *, title: str, headlines: Sequence[Headline], n_commits: int,
                 links: Sequence[Link]) -> str:
     """One series: what changed where (headline), the figure, links (profiles, asv, flamegraphs)."""
     if headlines:
@@ -176,7 +182,7 @@ def series_page(fig: go.Figure, *, title: str, headlines: Sequence[Headline], n_
     return _page(title, body, root="../", plotly=True)
 
 
-def profiles_page(fig: go.Figure, *, title: str, links: Sequence[Link]) -> str:
+def profiles_page(fig: go.Figure | FigureSpec, *, title: str, links: Sequence[Link]) -> str:
     """One benchmark on every hardware profile, side by side."""
     items = "".join(f"<li>{_link(x)}</li>" for x in links)
     return _page(title, figure_html(fig, "profiles") + f"<h2>Series</h2><ul>{items}</ul>",
@@ -192,7 +198,8 @@ def _comparison_row(c: Comparison) -> str:
             f"<td>{c.n_base} / {c.n_head}</td><td>{c.qvalue:.2g}</td></tr>")
 
 
-def comparison_page(effect: go.Figure, distributions: Sequence[go.Figure],
+def comparison_page(effect: go.Figure | FigureSpec,
+                    distributions: Sequence[go.Figure | FigureSpec],
                     comparisons: Sequence[Comparison], *, base: str, head: str,
                     project: str) -> str:
     """A PR comparison: effects with intervals, then base vs head samples per series."""

@@ -111,3 +111,22 @@ def test_cli_publish_bad_config(tmp_path: Path, capsys: object) -> None:
     assert main(["publish", "--config", str(bad)]) == 2
     err = capsys.readouterr().err  # type: ignore[attr-defined]
     assert "no 'repo' given" in err and "add \"repo\"" in err
+
+
+def test_cached_detection_equals_perfwatch_detect(published: Published, tmp_path: Path) -> None:
+    from perfwatch import analysis
+    from perfwatch.adapters.publish_cache import DetectionCache
+    from perfwatch.publish import detect_cached, detector_id
+
+    p = published.project
+    history = analysis.load_history(p.results_dir, p.repo, branch="main", machine=None)
+    plain = analysis.detect_history(history, rng=np.random.default_rng(1))
+    cache = DetectionCache(tmp_path / "cache", detector_id())
+    first = detect_cached(history, cache, rng=np.random.default_rng(1))
+    cache.save()
+    again = DetectionCache(tmp_path / "cache", detector_id())
+    assert detect_cached(history, again, rng=np.random.default_rng(1)) == first == plain
+    assert (again.hits, again.misses) == (len(history.series), 0)
+    other = DetectionCache(tmp_path / "cache", "another-detector")
+    detect_cached(history, other, rng=np.random.default_rng(1))
+    assert other.hits == 0  # a changed detector never reuses old results

@@ -62,7 +62,7 @@ def test_series_figure_draws_samples_levels_and_linked_change(rng: np.random.Gen
     s = _series(rng)
     change = _change(s)
     fig = plots.series_figure(s, [plots.ChangeMark(change, URL + change.commit)],
-                              segments(s, [15]), title="t", validate=True)
+                              segments(s, [15]), title="t")
     names = [t.name for t in fig.data]
     assert names[:2] == ["samples", "median per commit"] and names[-1] == "change point"
     assert names.count("level (95% CI band)") == 2 and names.count("level band") == 2
@@ -79,15 +79,18 @@ def test_profiles_and_comparison_figures(rng: np.random.Generator) -> None:
     a, b = _series(rng), _series(rng, factor=1.0)
     fig = plots.profiles_figure({"ci-box": a, "gpu-box": b},
                                 {"ci-box": segments(a, [15]), "gpu-box": segments(b, [])},
-                                title="t", validate=True)
+                                {"ci-box": "regression +30.0% at 0000000f"}, title="t")
     assert {t.xaxis for t in fig.data} == {"x", "x2"}
+    assert fig.layout.xaxis.domain[1] < fig.layout.xaxis2.domain[0]
+    assert [a.text for a in fig.layout.annotations] == [
+        "<b>ci-box</b>: regression +30.0% at 0000000f", "<b>gpu-box</b>: no change point"]
     comp = Comparison(key=a.key, unit="seconds", direction=Direction.LOWER_IS_BETTER,
                       verdict=Verdict.REGRESSION, rel_change=0.3, ci=(0.25, 0.35), pvalue=1e-4,
                       qvalue=1e-3, n_base=5, n_head=5, base_median=1e-3, head_median=1.3e-3)
-    eff = plots.effect_figure([comp], title="e", validate=True)
+    eff = plots.effect_figure([comp], title="e")
     assert eff.data[0].x[0] == pytest.approx(30.0)
     assert eff.data[0].error_x.array[0] == pytest.approx(5.0)
-    dist = plots.distribution_figure(comp, a.samples[0], a.samples[20], validate=True)
+    dist = plots.distribution_figure(comp, a.samples[0], a.samples[20])
     assert [t.name for t in dist.data] == ["base", "head"]
 
 
@@ -111,7 +114,7 @@ def test_overview_newest_first_escaped_and_filterable(rng: np.random.Generator) 
 def test_series_page_headline_says_where_and_how_much(rng: np.random.Generator) -> None:
     s = _series(rng)
     change = _change(s)
-    fig = plots.series_figure(s, [plots.ChangeMark(change, URL)], segments(s, [15]), title="t")
+    fig = plots.series_spec(s, [plots.ChangeMark(change, URL)], segments(s, [15]), title="t")
     html = pages.series_page(fig, title="bench", n_commits=29, links=[], headlines=[
         pages.Headline(change, "1.000 ms", "1.300 ms", T0, URL + change.commit)])
     assert "Regression +30.0%" in html and "+28.0% … +32.0%" in html
