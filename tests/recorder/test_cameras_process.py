@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import shutil
 import subprocess
 import sys
@@ -170,3 +171,14 @@ def test_cli_dispatch_and_bad_arguments() -> None:
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "--control-port" in proc.stdout
     assert isinstance(CameraControl(1).base, str)
+
+
+def test_cpu_measurement_tool_runs_and_sees_every_packet(camera_clip_cache: Path,  # noqa: F811
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from recorder.cameras.measure import main
+
+    assert main(["--count", "2", "--resolution", "160x120", "--fps", "15", "--bitrate", "100k",
+                 "--seconds", "1", "--warmup", "0.5", "--cache-dir", str(camera_clip_cache)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["cameras"] == 2 and report["lost_packets"] == 0
+    assert report["packets_per_second"] > 0 and report["cpu_percent"] >= 0

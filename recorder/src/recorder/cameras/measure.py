@@ -90,13 +90,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--bitrate", default="2M")
     p.add_argument("--seconds", type=float, default=20.0)
     p.add_argument("--warmup", type=float, default=3.0)
+    p.add_argument("--cache-dir", default=None, help="clip cache passed to the cameras")
     args = p.parse_args(argv)
     cmd = [sys.executable, "-m", "recorder.cameras", "--count", str(args.count), "--port", "0",
            "--resolution", args.resolution, "--fps", args.fps, "--bitrate", args.bitrate]
+    if args.cache_dir:
+        cmd += ["--cache-dir", args.cache_dir]
     cams = subprocess.Popen(cmd, stdout=subprocess.PIPE)
     try:
         assert cams.stdout is not None
-        ready = json.loads(cams.stdout.readline())
+        line = cams.stdout.readline()
+        if not line:
+            print("measure: the cameras did not start (see their stderr above)", file=sys.stderr)
+            return 2
+        ready = json.loads(line)
         report = asyncio.run(_measure(ready["urls"], psutil.Process(cams.pid), args.warmup,
                                       args.seconds))
     finally:
