@@ -23,27 +23,39 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from perfwatch.adapters.github import CHECK_TEXT_LIMIT, GitHubClient, fit_body
+from perfwatch.adapters.github import CHECK_TEXT_LIMIT, CheckRun, GitHubClient, fit_body
 from perfwatch.errors import ConfigError, GitHubError, ResultsFormatError
 from perfwatch.model import Comparison, Direction, SeriesKey, Verdict, direction_for
-from perfwatch.report.markdown import CommentContext, escape, marker_for, render_comment
+from perfwatch.report.markdown import (
+    MARKER_PREFIX,
+    CommentContext,
+    escape,
+    marker_for,
+    relabel_verdict,
+    render_comment,
+)
 
 __all__ = [
     "ACCEPT_LABEL",
     "GateDecision",
+    "LabelOutcome",
     "PostOutcome",
     "PrMetadata",
     "ResultsArtifact",
+    "apply_label",
+    "check_name",
     "comparison_from_json",
     "comparison_to_json",
     "decide_gate",
     "fingerprint_in_results",
+    "gate_for",
     "metadata_from_event",
     "post_results",
     "publish_check",
     "read_artifact",
     "read_comparisons",
     "read_metadata",
+    "triggering_actor",
     "upsert_comment",
     "verify_workflow_run",
     "with_extras",
@@ -52,6 +64,7 @@ __all__ = [
 ]
 
 ACCEPT_LABEL = "perf-regression-accepted"
+CHECK_PREFIX = "perfwatch ("
 ARTIFACT_VERSION = 1
 
 
@@ -292,14 +305,28 @@ def decide_gate(comparisons: Sequence[Comparison], *, labels: Sequence[str],
                 accept_label: str = ACCEPT_LABEL, accepted_by: str | None = None) -> GateDecision:
     regressions = sum(1 for c in comparisons if c.verdict is Verdict.REGRESSION and not c.unstable)
     unsure = sum(1 for c in comparisons if c.verdict is Verdict.UNSURE and not c.unstable)
+    return gate_for(regressions, unsure, accepted=accept_label in labels,
+                    accepted_by=accepted_by or f"label {accept_label}")
+
+
+def gate_for(regressions: int, unsure: int, *, accepted: bool, accepted_by: str) -> GateDecision:
+    """The check conclusion for ``regressions`` confirmed ones, accepted by label or not."""
     if not regressions:
         title = "No regression" + (f"; {unsure} unsure (rerun to settle)" if unsure else "")
         return GateDecision("success", title, 0)
     found = f"{regressions} confirmed regression{'' if regressions == 1 else 's'}"
-    if accept_label in labels:
-        who = accepted_by or f"label {accept_label}"
-        return GateDecision("neutral", f"{found}, accepted by {who}", regressions, who)
+    if accepted:
+        return GateDecision("neutral", f"{found}, accepted by {accepted_by}", regressions,
+                            accepted_by)
     return GateDecision("failure", found, regressions)
+
+
+def triggering_actor(run_event: Mapping[str, Any]) -> str | None:
+    """Who triggered the run a ``workflow_run`` event reports on (set by GitHub, trusted)."""
+    run = run_event.get("workflow_run") or {}
+    actor = run.get("triggering_actor") or run.get("actor") or {}
+    login = actor.get("login") if isinstance(actor, Mapping) else None
+    return str(login) if login else None
 
 
 # -- posting -----------------------------------------------------------------------------
@@ -339,7 +366,7 @@ def publish_check(client: GitHubClient, *, name: str, head_sha: str, decision: G
     """Create or update the check run; a commit status when checks cannot be written."""
     fields: dict[str, Any] = {
         "name": name, "head_sha": head_sha, "status": "completed",
-        "conclusion": decision.conclusion,
+        "conclusion": decision.conclusion, "external_id": _external_id(decision.regressions),
         "output": {"title": escape(decision.title)[:1000],
                    "summary": fit_body(summary, CHECK_TEXT_LIMIT)},
     }
@@ -365,6 +392,16 @@ def publish_check(client: GitHubClient, *, name: str, head_sha: str, decision: G
     return "status"
 
 
+def _external_id(regressions: int) -> str:
+    return f"perfwatch:regressions={regressions}"
+
+
+def _regressions_in(run: CheckRun) -> int:
+    prefix = "perfwatch:regressions="
+    text = run.external_id[len(prefix):] if run.external_id.startswith(prefix) else ""
+    return int(text) if text.isdigit() else 0
+
+
 def post_results(client: GitHubClient, artifact: ResultsArtifact, *,
                  accept_label: str = ACCEPT_LABEL, details_url: str | None = None) -> PostOutcome:
     """Post (or update) the comment and the check for one artifact."""
@@ -381,9 +418,58 @@ def post_results(client: GitHubClient, artifact: ResultsArtifact, *,
     action, comment_id, removed = upsert_comment(client, meta.pr_number, body,
                                                  marker=marker_for(meta.machine))
     summary = body.split("\n", 1)[1] if "\n" in body else body
-    kind = publish_check(client, name=f"perfwatch ({meta.machine})", head_sha=meta.head_sha,
+    kind = publish_check(client, name=check_name(meta.machine), head_sha=meta.head_sha,
                          decision=decision, summary=summary, details_url=details_url)
     return PostOutcome(action, comment_id, removed, kind, decision, pull.head_sha)
+
+
+def check_name(machine: str) -> str:
+    return f"{CHECK_PREFIX}{machine})"
+
+
+@dataclass(frozen=True)
+class LabelOutcome:
+    accepted: bool
+    accepted_by: str | None
+    checks_updated: int
+    comments_updated: int
+    stale: bool = False
+
+
+def apply_label(client: GitHubClient, label_event: Mapping[str, Any],
+                run_event: Mapping[str, Any], *, accept_label: str = ACCEPT_LABEL) -> LabelOutcome:
+    """Accept (or un-accept) posted regressions after the accept label was added (removed).
+
+    No benchmarks rerun: perfwatch's check runs on the head SHA become neutral (or failure
+    again) and the verdict line of each sticky comment is relabelled. The label is read
+    live from ``GET /pulls/{n}``; the name is the run's triggering actor, from GitHub.
+    """
+    meta = metadata_from_event(label_event, machine="", accept_label=accept_label)
+    verify_workflow_run(run_event, meta)
+    pull = client.get_pull(meta.pr_number)
+    if pull.head_sha != meta.head_sha:
+        return LabelOutcome(False, None, 0, 0, stale=True)
+    accepted = accept_label in pull.labels
+    who = (triggering_actor(run_event) or f"label {accept_label}") if accepted else None
+    checks = 0
+    for run in client.list_check_runs(meta.head_sha):
+        regressions = _regressions_in(run)
+        if not run.name.startswith(CHECK_PREFIX) or not regressions:
+            continue
+        decision = gate_for(regressions, 0, accepted=accepted, accepted_by=who or "")
+        client.update_check_run(run.id, {"conclusion": decision.conclusion, "output": {
+            "title": escape(decision.title)[:1000], "summary": run.summary or decision.title}})
+        checks += 1
+    comments = 0
+    for comment in client.list_comments(meta.pr_number):
+        if not comment.body.startswith(MARKER_PREFIX):
+            continue
+        marker, verdict, rest = (comment.body.split("\n", 2) + ["", ""])[:3]
+        new_verdict = relabel_verdict(verdict, who)
+        if new_verdict != verdict:
+            client.update_comment(comment.id, f"{marker}\n{new_verdict}\n{rest}")
+            comments += 1
+    return LabelOutcome(accepted, who, checks, comments)
 
 
 def context_for(meta: PrMetadata, *, accepted_by: str | None = None,

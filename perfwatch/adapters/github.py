@@ -79,6 +79,8 @@ class CheckRun:
     head_sha: str
     conclusion: str | None
     summary: str
+    title: str = ""
+    external_id: str = ""
 
 
 def client_from_env(
@@ -158,9 +160,11 @@ class GitHubClient:
         return response.status_code == 204
 
     # -- checks and statuses ----------------------------------------------------------
-    def list_check_runs(self, ref: str, *, name: str) -> list[CheckRun]:
+    def list_check_runs(self, ref: str, *, name: str | None = None) -> list[CheckRun]:
         path = f"/repos/{self.repo}/commits/{ref}/check-runs"
-        params = {"check_name": name, "filter": "latest", "per_page": "100"}
+        params = {"filter": "latest", "per_page": "100"}
+        if name is not None:
+            params["check_name"] = name
         runs: list[CheckRun] = []
         for page in self._raw_pages(path, params):
             runs.extend(_check_run(item) for item in page.get("check_runs", ()))
@@ -314,6 +318,7 @@ def _check_run(item: Mapping[str, Any]) -> CheckRun:
     return CheckRun(
         id=int(item["id"]), name=str(item["name"]), head_sha=str(item["head_sha"]),
         conclusion=item.get("conclusion"), summary=str(output.get("summary") or ""),
+        title=str(output.get("title") or ""), external_id=str(item.get("external_id") or ""),
     )
 
 

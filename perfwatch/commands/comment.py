@@ -3,6 +3,9 @@
     perfwatch comment --artifact DIR --repo OWNER/NAME [--pr N] [--api-url URL]
     perfwatch comment --artifact DIR --prepare EVENT.json --machine NAME   (writes pr.json)
 
+A DIR holding only ``event.json`` (the accept label was added or removed) updates the
+posted check runs and comments instead (needs --workflow-run-event).
+
 The token comes from ``GITHUB_TOKEN`` only.
 """
 
@@ -16,6 +19,8 @@ from typing import Any
 from perfwatch import prbot
 from perfwatch.adapters.github import API_URL, client_from_env
 from perfwatch.errors import ConfigError
+
+LABEL_EVENT = "event.json"  # a label-only artifact: the pull_request "labeled" payload
 
 
 def add_parser(sub: Any) -> None:
@@ -51,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
         return _prepare(args)
     if not args.repo:
         raise ConfigError("--repo OWNER/NAME is required to post", hint="add --repo")
+    if (args.artifact / LABEL_EVENT).exists() and not (args.artifact / "pr.json").exists():
+        return _label(args)
     artifact = prbot.read_artifact(args.artifact)
     if args.pr is not None and args.pr != artifact.meta.pr_number:
         raise ConfigError(f"--pr {args.pr} does not match the artifact's PR"
@@ -68,6 +75,24 @@ def run(args: argparse.Namespace) -> int:
     print(f"PR #{meta.pr_number} ({meta.machine}): comment {outcome.action}"
           f" (id {outcome.comment_id}, {outcome.duplicates_removed} duplicates removed);"
           f" {outcome.check_kind}: {outcome.decision.conclusion}: {outcome.decision.title}")
+    return 0
+
+
+def _label(args: argparse.Namespace) -> int:
+    """A label-only artifact (the accept label changed): update the posted check and comment."""
+    if args.workflow_run_event is None:
+        raise ConfigError("a label artifact needs --workflow-run-event",
+                          hint="pass $GITHUB_EVENT_PATH of the workflow_run job")
+    client = client_from_env(args.repo, api_url=args.api_url)
+    outcome = prbot.apply_label(client, _load_event(args.artifact / LABEL_EVENT),
+                                _load_event(args.workflow_run_event),
+                                accept_label=args.accept_label)
+    if outcome.stale:
+        print("the PR head moved since the label changed: nothing updated")
+        return 0
+    state = f"accepted by {outcome.accepted_by}" if outcome.accepted else "not accepted"
+    print(f"{args.accept_label}: {state}; {outcome.checks_updated} check runs and"
+          f" {outcome.comments_updated} comments updated")
     return 0
 
 

@@ -22,7 +22,15 @@ from urllib.parse import quote
 
 from perfwatch.model import Comparison, Verdict
 
-__all__ = ["BODY_LIMIT", "CommentContext", "escape", "marker_for", "render_comment"]
+__all__ = [
+    "BODY_LIMIT",
+    "MARKER_PREFIX",
+    "CommentContext",
+    "escape",
+    "marker_for",
+    "relabel_verdict",
+    "render_comment",
+]
 
 BODY_LIMIT = 65_536  # GitHub's limit on an issue comment, in characters
 _BUDGET = BODY_LIMIT - 2_000  # room for the footer and the acceptance line
@@ -62,10 +70,13 @@ def escape(text: str) -> str:
     return re.sub(r"(?i)www\.", lambda m: m.group(0)[:3] + _ZWJ + ".", text)
 
 
+MARKER_PREFIX = "<!-- perfwatch:pr-comment machine="
+
+
 def marker_for(machine: str) -> str:
     """The hidden first line that identifies perfwatch's comment for one machine."""
     safe = re.sub(r"[^A-Za-z0-9_.-]", "_", machine)[:100]
-    return f"<!-- perfwatch:pr-comment machine={safe} -->"
+    return f"{MARKER_PREFIX}{safe} -->"
 
 
 def render_comment(comparisons: Sequence[Comparison], *, context: CommentContext) -> str:
@@ -115,15 +126,34 @@ def _verdict_line(groups: _Groups, context: CommentContext) -> str:
     tail = (f"{len(groups.improvements)} improved, {len(groups.unsure)} unsure,"
             f" {len(groups.unstable)} unstable, {len(groups.rest)} unchanged")
     machine = escape(context.machine)
-    if n and context.accepted_by is not None:
-        who = escape(context.accepted_by)
-        return (f"### ⚠️ perfwatch: {_plural(n, 'regression')} on {machine},"
-                f" accepted by {who} ({tail})")
     if n:
-        return f"### ❌ perfwatch: {_plural(n, 'confirmed regression')} on {machine} ({tail})"
+        line = f"{_FAILED} {_plural(n, 'confirmed regression')} on {machine} ({tail})"
+        return relabel_verdict(line, context.accepted_by)
     if groups.unsure:
         return f"### 🔁 perfwatch: no confirmed regression on {machine}, rerun to settle ({tail})"
     return f"### ✅ perfwatch: no regression on {machine} ({tail})"
+
+
+_FAILED = "### ❌ perfwatch:"
+_ACCEPTED = "### ⚠️ perfwatch:"
+_COUNTS = re.compile(r"\(\d+ improved, \d+ unsure, \d+ unstable, \d+ unchanged\)")
+
+
+def relabel_verdict(line: str, accepted_by: str | None) -> str:
+    """A regression verdict line marked accepted by ``accepted_by`` (or not, for None).
+
+    Other verdict lines come back unchanged, so a label change can update a posted comment
+    without its comparisons.
+    """
+    if not line.startswith((_FAILED, _ACCEPTED)):
+        return line
+    counts = list(_COUNTS.finditer(line))
+    if not counts:
+        return line
+    core = line[: counts[-1].end()].split(":", 1)[1]  # drops an earlier ", accepted by ..."
+    if accepted_by is None:
+        return f"{_FAILED}{core}"
+    return f"{_ACCEPTED}{core}, accepted by {escape(accepted_by)}"
 
 
 def _header(context: CommentContext) -> str:

@@ -107,7 +107,7 @@ def _check_json(fake: FakeGitHub, stored: dict[str, Any], repo: str) -> dict[str
     out = fake.example("check-run-example-of-completed-conclusion")
     rid = stored["id"]
     out.update({k: v for k, v in stored.items() if k in
-                ("name", "head_sha", "status", "conclusion", "details_url")})
+                ("name", "head_sha", "status", "conclusion", "details_url", "external_id")})
     out.update(id=rid, node_id=f"CR_{rid}", url=f"https://api.github.com/repos/{repo}/check-runs/{rid}",
                html_url=f"https://github.com/{repo}/runs/{rid}", pull_requests=[])
     output = stored.get("output") or {}

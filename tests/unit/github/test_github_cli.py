@@ -125,3 +125,25 @@ def test_prepare_reads_fingerprints_from_asv_results(tmp_path: Path) -> None:
     assert main(["comment", "--artifact", str(out), "--prepare",
                  str(PAYLOADS / "pull_request.synchronize.json"), "--machine", "m",
                  "--base-sha", "HEAD~1"]) == 2
+
+
+def test_comment_with_a_label_artifact_accepts_without_results(
+    tmp_path: Path, fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", fake.token)
+    run_event = str(PAYLOADS / "workflow_run.completed.with-pull-requests.json")
+    art = _artifact(tmp_path)
+    assert main(["comment", "--artifact", str(art), "--repo", REPO, "--api-url", fake.url]) == 0
+    label_dir = tmp_path / "perfwatch-pr-label"
+    label_dir.mkdir()
+    labeled = json.loads((PAYLOADS / "pull_request.opened.json").read_text())
+    labeled.update(action="labeled", label={"name": "perf-regression-accepted"})
+    (label_dir / "event.json").write_text(json.dumps(labeled))
+    fake.add_pull(2, head_sha=HEAD, base_sha=BASE, labels=("perf-regression-accepted",))
+    args = ["comment", "--artifact", str(label_dir), "--repo", REPO, "--api-url", fake.url]
+    assert main(args) == 2  # a label artifact must come with its workflow_run event
+    assert main([*args, "--workflow-run-event", run_event]) == 0
+    assert "accepted by Codertocat; 1 check runs and 1 comments updated" in capsys.readouterr().out
+    [run] = fake.check_runs.values()
+    assert run["conclusion"] == "neutral"

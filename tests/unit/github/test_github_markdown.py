@@ -11,7 +11,13 @@ import pytest
 from github_helpers import BASE, HEAD, comparison, suite
 
 from perfwatch.model import Verdict
-from perfwatch.report.markdown import BODY_LIMIT, CommentContext, escape, render_comment
+from perfwatch.report.markdown import (
+    BODY_LIMIT,
+    CommentContext,
+    escape,
+    relabel_verdict,
+    render_comment,
+)
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "comment"
 CONTEXT = CommentContext(base_sha=BASE, head_sha=HEAD, machine="linux-x86-4c",
@@ -128,3 +134,17 @@ def test_escape_breaks_every_kind_of_markup() -> None:
     out = escape("a_b*c[d](e)@f#1<g>&`h`|i~j\\k\r\nl\u202em")
     assert out == ("a\\_b\\*c\\[d\\](e)@\u200df#\u200d1&lt;g&gt;&amp;\\`h\\`\\|i\\~j\\\\k"
                    "  l m")
+
+
+def test_relabel_verdict_toggles_acceptance_only_on_regression_lines() -> None:
+    failing = render_comment(_mixed(), context=CONTEXT).splitlines()[1]
+    accepted = relabel_verdict(failing, "Codertocat")
+    assert accepted.startswith("### ⚠️ perfwatch: 2 confirmed regressions")
+    assert accepted.endswith("2 unchanged), accepted by Codertocat")
+    assert relabel_verdict(relabel_verdict(accepted, "octo-bot"), None) == failing
+    assert relabel_verdict(accepted, "octo-bot").count("accepted by") == 1
+    rendered = render_comment(_mixed(), context=CommentContext(
+        base_sha=BASE, head_sha=HEAD, machine="linux-x86-4c", accepted_by="Codertocat"))
+    assert rendered.splitlines()[1] == relabel_verdict(failing, "Codertocat")
+    clean = "### ✅ perfwatch: no regression on m (0 improved, 0 unsure, 0 unstable, 1 unchanged)"
+    assert relabel_verdict(clean, "x") == clean

@@ -219,3 +219,38 @@ def test_2000_hostile_benchmarks_post_inert_and_within_limits(
     [run] = fake.check_runs.values()
     assert len(run["output"]["summary"]) <= 65_535
     assert fake.violations == []
+
+
+def _label_events(action: str) -> tuple[dict, dict]:
+    label = json.loads((PAYLOADS / "pull_request.opened.json").read_text())
+    label.update(action=action, label={"name": "perf-regression-accepted"})
+    run = json.loads((PAYLOADS / "workflow_run.completed.with-pull-requests.json").read_text())
+    run["workflow_run"]["triggering_actor"]["login"] = "maintainer-1"
+    return label, run
+
+
+def test_accept_label_updates_check_and_comment_without_rerunning(
+    fake: FakeGitHub, client: GitHubClient
+) -> None:
+    prbot.post_results(client, artifact(REGRESSED, machine="linux-x86-4c"))
+    prbot.post_results(client, artifact(REGRESSED, machine="gpu-nvenc"))
+    clean = [comparison("bench.time_index", Verdict.NO_CHANGE, 0.001, q=0.8)]
+    prbot.post_results(client, artifact(clean, machine="ci-2cpu"))
+    fake.add_pull(2, head_sha=HEAD, base_sha=BASE, labels=("perf-regression-accepted",))
+    label, run = _label_events("labeled")
+    outcome = prbot.apply_label(client, label, run)
+    assert (outcome.accepted, outcome.accepted_by) == (True, "maintainer-1")
+    assert (outcome.checks_updated, outcome.comments_updated) == (2, 2)
+    conclusions = {r["name"]: r["conclusion"] for r in fake.check_runs.values()}
+    assert conclusions == {"perfwatch (linux-x86-4c)": "neutral", "perfwatch (gpu-nvenc)": "neutral",
+                           "perfwatch (ci-2cpu)": "success"}
+    bodies = [c["body"] for c in fake.comments_on(2)]
+    assert sum("accepted by maintainer-1" in b.splitlines()[1] for b in bodies) == 2
+    # the label removed: back to failure, the comment loses the acceptance
+    fake.add_pull(2, head_sha=HEAD, base_sha=BASE, labels=())
+    label, run = _label_events("unlabeled")
+    assert prbot.apply_label(client, label, run).accepted is False
+    assert sorted(r["conclusion"] for r in fake.check_runs.values()) == ["failure", "failure",
+                                                                        "success"]
+    assert not any("accepted by" in c["body"] for c in fake.comments_on(2))
+    assert fake.violations == []
