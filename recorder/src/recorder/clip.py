@@ -40,7 +40,8 @@ def write_clip(storage: Path, segments: Sequence[Segment], dest: Path) -> int:
                     last = max(last, pts + (p.duration or 0))
                     p.dts, p.pts = dts, max(pts, dts)
                     p.stream = ostream
-                    p.time_base = tb
+                    if tb is not None:
+                        p.time_base = tb
                     out.mux(p)
                     packets += 1
                 offset = max(last, offset + 1)

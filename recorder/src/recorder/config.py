@@ -99,6 +99,7 @@ class RecorderConfig:
     streams: tuple[StreamConfig, ...] = ()
     segment_seconds: float = 10.0
     container: str = "mp4"  # "mp4" (fragmented) or "ts"
+    mover_threads: int = 4
     retention: RetentionConfig = RetentionConfig()
     watchdog: WatchdogConfig = WatchdogConfig()
     api: ApiConfig = ApiConfig()
@@ -134,6 +135,7 @@ def parse_config(raw: dict[str, Any], *, base: Path = Path(".")) -> RecorderConf
         streams=streams,
         segment_seconds=_positive(raw.get("segment_seconds", 10.0), "segment_seconds"),
         container=str(raw.get("container", "mp4")),
+        mover_threads=int(_positive(raw.get("mover_threads", 4), "mover_threads")),
         retention=_build(RetentionConfig, _table(raw, "retention"), "retention"),
         watchdog=_build(WatchdogConfig, _table(raw, "watchdog"), "watchdog"),
         api=_build(ApiConfig, _table(raw, "api"), "api"),

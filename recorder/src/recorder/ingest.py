@@ -183,8 +183,10 @@ class StreamWorker:
         if not self.cfg.url.startswith("rtsp"):
             options = {}
         options.update(self.cfg.options)
-        return av.open(self.cfg.url, options=options,
-                       timeout=(self._wd.open_timeout, self._wd.stall_seconds))
+        # Reads are bounded by FFmpeg's RTSP socket timeout, not PyAV's read timeout: PyAV's
+        # interrupt callback takes the GIL on every poll, which costs CPU with many streams.
+        read_timeout = None if self.cfg.url.startswith("rtsp") else self._wd.stall_seconds
+        return av.open(self.cfg.url, options=options, timeout=(self._wd.open_timeout, read_timeout))
 
     def _session(self) -> None:
         container = self._open()

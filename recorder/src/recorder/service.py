@@ -55,7 +55,8 @@ class Recorder:
         self.maintainer = StorageMaintainer(self.storage, self.index, cfg.retention, rate=self.byte_rate)
         self.mover = SegmentMover(self.storage, self.index, latency=self.latency,
                                   stream_latency=self._stream_latency,
-                                  on_disk_full=self.maintainer.request_sweep)
+                                  on_disk_full=self.maintainer.request_sweep,
+                                  threads=cfg.mover_threads)
 
     def start(self) -> None:
         self._clean_leftovers()

@@ -41,7 +41,7 @@ class EncodeStats:
 
 
 def _context(codec: str, width: int, height: int, fps: int, preset: str, bitrate: int) -> Any:
-    ctx = av.CodecContext.create(codec, "w")
+    ctx: Any = av.CodecContext.create(codec, "w")
     ctx.width, ctx.height, ctx.pix_fmt = width, height, "yuv420p"
     ctx.time_base = Fraction(1, fps)
     ctx.framerate = Fraction(fps, 1)
