@@ -403,14 +403,19 @@ def _regressions_in(run: CheckRun) -> int:
 
 
 def post_results(client: GitHubClient, artifact: ResultsArtifact, *,
-                 accept_label: str = ACCEPT_LABEL, details_url: str | None = None) -> PostOutcome:
-    """Post (or update) the comment and the check for one artifact."""
+                 accept_label: str = ACCEPT_LABEL, details_url: str | None = None,
+                 accepted_by: str | None = None) -> PostOutcome:
+    """Post (or update) the comment and the check for one artifact.
+
+    Acceptance needs the label on the PR now (read live). ``accepted_by`` names who (from
+    a trusted source, e.g. the workflow_run's triggering actor); the artifact's own
+    ``accepted_by`` is not used here, as the job that wrote it ran the PR's code.
+    """
     meta = artifact.meta
     pull = client.get_pull(meta.pr_number)
     if pull.head_sha != meta.head_sha:
         decision = decide_gate(artifact.comparisons, labels=(), accept_label=accept_label)
         return PostOutcome("stale", None, 0, "", decision, pull.head_sha)
-    accepted_by = meta.accepted_by if accept_label in pull.labels else None
     decision = decide_gate(artifact.comparisons, labels=pull.labels,
                            accept_label=accept_label, accepted_by=accepted_by)
     context = context_for(meta, accepted_by=decision.accepted_by, accept_label=accept_label)

@@ -103,7 +103,9 @@ def test_check_run_refused_falls_back_to_commit_status(fake: FakeGitHub,
 def test_accept_label_turns_failure_neutral_and_names_who(fake: FakeGitHub,
                                                           client: GitHubClient) -> None:
     fake.add_pull(2, head_sha=HEAD, base_sha=BASE, labels=("perf-regression-accepted",))
-    outcome = prbot.post_results(client, artifact(REGRESSED, accepted_by="Codertocat"))
+    forged = artifact(REGRESSED, accepted_by="forged-name")
+    assert "forged-name" not in prbot.post_results(client, forged).decision.title
+    outcome = prbot.post_results(client, artifact(REGRESSED), accepted_by="Codertocat")
     assert outcome.decision.conclusion == "neutral" and outcome.decision.exit_code == 0
     [run] = fake.check_runs.values()
     assert run["conclusion"] == "neutral"
