@@ -159,18 +159,15 @@ def _level(plants: Sequence[Plant], name: str, combo: tuple[str, ...] | None, i:
 def _row(spec: BenchSpec, levels: list[float], rng: np.random.Generator, n_samples: int,
          started_at: int) -> list[Any]:
     drift = float(np.exp(rng.normal(0.0, 0.003)))  # between-run noise of this commit
-    samples = [
-        [float(f"{x:.6g}") for x in spec.base * lv * drift * np.exp(rng.normal(0, spec.noise,
-                                                                               n_samples))]
-        for lv in levels
-    ]
-    medians = [float(np.median(s)) for s in samples]
-    q25 = [float(np.percentile(s, 25)) for s in samples]
-    q75 = [float(np.percentile(s, 75)) for s in samples]
+    raw = np.array([spec.base * lv * drift * np.exp(rng.normal(0, spec.noise, n_samples))
+                    for lv in levels])
+    samples = [[float(f"{x:.6g}") for x in row] for row in raw.tolist()]
+    arr = np.array(samples)
+    q25, median, q75 = np.quantile(arr, [0.25, 0.5, 0.75], axis=1).tolist()
     n = [1] * len(levels)
-    return [medians, [list(p) for p in spec.params], spec.version, started_at, 0.5,
-            [min(s) for s in samples], [max(s) for s in samples], q25, q75, n, [n_samples] * len(n),
-            samples]
+    return [median, [list(p) for p in spec.params], spec.version, started_at, 0.5,
+            arr.min(axis=1).tolist(), arr.max(axis=1).tolist(), q25, q75, n,
+            [n_samples] * len(n), samples]
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
