@@ -74,3 +74,12 @@ def test_not_a_repository(tmp_path: Path) -> None:
         open_history(tmp_path)
     with pytest.raises(RepositoryError, match="does not exist"):
         open_history(tmp_path / "missing")
+
+
+def test_detached_head_follows_head(repo: tuple[Path, list[str]]) -> None:
+    path, shas = repo
+    git.Repo(path).git.checkout("-q", "--detach", shas[3])  # as CI checkouts do
+    history = open_history(path)
+    assert history.current_branch() == "HEAD"
+    assert [c.sha for c in history.first_parent()] == shas[:4]
+    assert [c.sha for c in history.first_parent("main")] == shas
