@@ -188,7 +188,33 @@ def _write_regressions(config: AsvConfig, history: analysis.History,
     entries = asv_publish.regression_entries(_regression_rows(history, by_key, segs), index,
                                              html_dir=config.html_dir, branch=config.branch)
     asv_publish.write_regressions(config.html_dir, entries)
+    asv_publish.write_feed(config.html_dir, _feed_items(config, history, by_key, segs),
+                           project=config.project)
     return len(entries)
+
+
+def _feed_items(config: AsvConfig, history: analysis.History,
+                by_key: Mapping[SeriesKey, list[Change]],
+                segs: Mapping[SeriesKey, list[Segment]]) -> list[asv_publish.FeedItem]:
+    dates = {c.sha: c.date for c in history.commits}
+    items = []
+    for key, changes in by_key.items():
+        before = {g.stop: g.level for g in segs[key]}
+        after = {g.start: g.level for g in segs[key]}
+        for c in changes:
+            if c.direction != "regression":
+                continue
+            pct = f"{100 * c.rel_change:+.2f}%"
+            link = f"perfwatch/series/{series_slug(key)}.html"
+            old = format_value(before.get(c.index, float("nan")), c.unit)
+            new = format_value(after.get(c.index, float("nan")), c.unit)
+            summary = (f'<a href="{link}">{pct} regression</a> on {dates[c.commit]:%Y-%m-%d %H:%M}'
+                       f' in commit <a href="{_commit_url(config, c.commit)}">{c.commit[:8]}</a> '
+                       f"(on {key.machine}).<br>New value: {new}, old value: {old}.")
+            items.append(asv_publish.FeedItem(
+                title=f"{pct} {key.label} on {key.machine}", updated=dates[c.commit], link=link,
+                summary=summary, id_context=(key.label, key.machine, c.previous_commit, c.commit)))
+    return items
 
 
 # ------------------------------------------------------------------ pages

@@ -27,9 +27,11 @@ import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from asv import feed
 from asv.graph import Graph
 
 from perfwatch.adapters.asv_config import AsvConfig
@@ -38,12 +40,14 @@ from perfwatch.errors import ConfigError, ResultsError
 __all__ = [
     "PERFWATCH_DIR",
     "AsvIndex",
+    "FeedItem",
     "Jump",
     "RegressionRow",
     "localize_index",
     "read_index",
     "regression_entries",
     "run_asv_publish",
+    "write_feed",
     "write_regressions",
 ]
 
@@ -234,4 +238,25 @@ def write_regressions(html_dir: Path, entries: Sequence[Sequence[Any]]) -> Path:
     path = html_dir / "regressions.json"
     path.write_text(json.dumps({"regressions": list(entries)}),
                     encoding="utf-8")
+    return path
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """One regression in the Atom feed asv links from its regressions page."""
+
+    title: str
+    updated: datetime
+    link: str
+    summary: str  # HTML
+    id_context: tuple[str, ...]  # what identifies the regression across republishes
+
+
+def write_feed(html_dir: Path, items: Sequence[FeedItem], *, project: str) -> Path:
+    """Replace asv's ``regressions.xml`` (asv's own Atom writer), newest first."""
+    path = html_dir / "regressions.xml"
+    entries = [feed.FeedEntry(i.title, i.updated, i.link, i.summary, list(i.id_context))
+               for i in sorted(items, key=lambda i: i.updated, reverse=True)]
+    feed.write_atom(str(path), entries, title=f"{project} performance regressions",
+                    author="perfwatch", address=f"{project}.asv")
     return path

@@ -51,6 +51,17 @@ def test_asv_regressions_json_lists_perfwatch_regressions(published: Published) 
         assert abs(float(best) / float(before) - 1) < 0.05  # type: ignore[arg-type]
 
 
+def test_asv_feed_lists_perfwatch_regressions(published: Published) -> None:
+    import xml.etree.ElementTree as ET
+
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    tree = ET.parse(published.project.html_dir / "regressions.xml")
+    titles = sorted(e.findtext("a:title", namespaces=ns) or ""
+                    for e in tree.getroot().findall("a:entry", ns))
+    assert len(titles) == 2 and all("bench_ingest.time_remux on" in t for t in titles)
+    assert all(t.startswith("+4") for t in titles)
+
+
 def test_perfwatch_pages_written_and_local_only(published: Published) -> None:
     root = published.project.html_dir / "perfwatch"
     assert (root / "static" / "plotly.min.js").stat().st_size > 1_000_000

@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""Opt-in benchmark: `perfwatch publish` against `asv publish` alone, and incremental republish.
+
+    .venv/bin/python scripts/bench_publish.py [--benchmarks 500] [--commits 300] [--root DIR]
+
+Builds a real asv project (git history, asv 0.6 results with 5 raw samples per commit)
+with planted steps, then times, each as a fresh process, wall clock and CPU (user+sys of
+the process and its children, so asv's worker pool counts):
+
+1. `asv publish` alone;
+2. `perfwatch publish` (runs asv publish, then perfwatch's part), cold caches;
+3. `perfwatch publish --no-asv`, cold caches: perfwatch's part alone;
+4. after one new commit: `perfwatch publish` and `perfwatch publish --no-asv` (warm caches).
+
+Bars (issue 6): perfwatch adds at most as much time again as asv publish (2 <= 2 x 1, i.e.
+3 <= 1); the incremental republish is at least 10x faster than the first publish.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "dashboard"))
+
+from dashboard_asvproject import (  # noqa: E402 - after the path set-up
+    AsvProject,
+    PlantedBenchmark,
+    Shift,
+    add_commit,
+    make_asv_project,
+)
+
+
+@dataclass(frozen=True)
+class Timing:
+    wall: float
+    cpu: float
+
+
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def timed(cmd: list[str], cwd: Path) -> Timing:
+    cpu0, t0 = _children_cpu(), time.perf_counter()
+    subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return Timing(time.perf_counter() - t0, _children_cpu() - cpu0)
+
+
+def cold(project: AsvProject) -> None:
+    shutil.rmtree(project.results_dir / ".perfwatch", ignore_errors=True)
+    shutil.rmtree(project.html_dir / "perfwatch", ignore_errors=True)
+
+
+def build(root: Path, n_bench: int, n_commits: int) -> AsvProject:
+    rng = np.random.default_rng(20261126)
+    benches = [PlantedBenchmark(f"bench_m{i % 10}.time_b{i}", base=1e-3 * (1 + i % 7),
+                                shifts=(Shift(n_commits // 2, 1.3),) if i % 25 == 0 else ())
+               for i in range(n_bench)]
+    return make_asv_project(root, benches, n_commits=n_commits, rng=rng)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--benchmarks", type=int, default=500)
+    ap.add_argument("--commits", type=int, default=300)
+    ap.add_argument("--root", type=Path, default=None, help="keep the project here")
+    ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    args = ap.parse_args()
+    root = args.root or Path(tempfile.mkdtemp(prefix="bench-publish-"))
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    project = build(root, args.benchmarks, args.commits)
+    py = sys.executable
+    pw = [py, "-m", "perfwatch", "publish", "--quiet", "--config", str(project.config)]
+    res: dict[str, Timing] = {}
+    res["asv publish"] = timed([py, "-m", "asv", "publish", "--config", str(project.config)], root)
+    cold(project)
+    res["perfwatch publish (first)"] = timed(pw, root)
+    cold(project)
+    res["perfwatch part alone (first, --no-asv)"] = timed([*pw, "--no-asv"], root)
+    project = add_commit(project, np.random.default_rng(1))
+    res["perfwatch publish (after 1 new commit)"] = timed(pw, root)
+    add_commit(project, np.random.default_rng(2))
+    res["perfwatch part alone (after 1 new commit, --no-asv)"] = timed([*pw, "--no-asv"], root)
+    print(f"{args.benchmarks} benchmarks x {args.commits} commits, project in {root}")
+    for name, t in res.items():
+        print(f"  {name:<52} wall {t.wall:7.1f} s   cpu {t.cpu:7.1f} s")
+    asv = res["asv publish"]
+    first = res["perfwatch publish (first)"]
+    part = res["perfwatch part alone (first, --no-asv)"]
+    inc = res["perfwatch publish (after 1 new commit)"]
+    inc_part = res["perfwatch part alone (after 1 new commit, --no-asv)"]
+    print(f"added by perfwatch / asv publish: wall {(first.wall - asv.wall) / asv.wall:.2f}, "
+          f"cpu {(first.cpu - asv.cpu) / asv.cpu:.2f} (bar <= 1); perfwatch part alone / asv: "
+          f"wall {part.wall / asv.wall:.2f}, cpu {part.cpu / asv.cpu:.2f}")
+    print(f"first / incremental publish: wall {first.wall / inc.wall:.1f}x, "
+          f"cpu {first.cpu / inc.cpu:.1f}x (bar >= 10); perfwatch part only: "
+          f"wall {part.wall / inc_part.wall:.1f}x, cpu {part.cpu / inc_part.cpu:.1f}x")
+    if args.json:
+        args.json.write_text(json.dumps({k: vars(v) for k, v in res.items()}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
