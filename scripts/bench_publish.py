@@ -34,7 +34,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "dashboard"))
 
-from dashboard_asvproject import (  # noqa: E402 - after the path set-up
+from dashboard_asvproject import (
     AsvProject,
     PlantedBenchmark,
     Shift,
