@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from perfwatch.stats import detect_change_points
 from perfwatch.stats.simulate import simulate_history
+from perfwatch.synthetic import make_git_history
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "dev.jsonl"
 
@@ -66,6 +67,72 @@ def detect_direct(records: list[dict[str, object]], seed: int) -> list[dict[str,
                          "direction": "up" if cp.rel_change > 0 else "down",
                          "pvalue": cp.pvalue, "rel": cp.rel_change})
     return dets
+
+
+_ENV = "virtualenv-py3.11"
+_MACHINE = "corpus"
+_COLUMNS = ["result", "params", "version", "started_at", "duration", "samples"]
+
+
+def _bench_name(rec_id: str) -> str:
+    return "corpus.time_" + "".join(ch if ch.isalnum() else "_" for ch in rec_id)
+
+
+def _dump(path: Path, data: dict[str, object]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+
+
+def write_asv(records: list[dict[str, object]], root: Path) -> tuple[Path, Path, list[str]]:
+    """A git repository with one commit per index and asv results (format 2, raw samples)
+    holding every history as one benchmark; a history without a result at an index is
+    skipped there (NaN), as asv writes it."""
+    repo, results = root / "repo", root / "results"
+    n_commits = max(int(str(r["commits"])) for r in records)
+    shas = make_git_history(repo, n_commits)
+    names = {str(r["id"]): _bench_name(str(r["id"])) for r in records}
+    bench: dict[str, object] = {"version": 2}
+    for r in records:
+        kind = "memory" if r.get("unit") == "bytes" else "time"
+        bench[names[str(r["id"])]] = {"name": names[str(r["id"])], "type": kind,
+                                      "unit": str(r.get("unit", "seconds")), "version": "1",
+                                      "param_names": [], "params": []}
+    _dump(results / "benchmarks.json", bench)
+    _dump(results / _MACHINE / "machine.json", {"machine": _MACHINE, "arch": "x86_64",
+                                                "cpu": "corpus", "num_cpu": "2", "os": "Linux",
+                                                "ram": "8000000000", "version": 1})
+    for i, sha in enumerate(shas):
+        rows: dict[str, object] = {}
+        for r in records:
+            raw = r["samples"]
+            assert isinstance(raw, list)
+            values = raw[i] if i < len(raw) else []
+            med = float(np.median(values)) if values else float("nan")
+            rows[names[str(r["id"])]] = [[med], [], "1", 1_700_000_000_000 + i, 1.0,
+                                         [values] if values else [None]]
+        _dump(results / _MACHINE / f"{sha[:8]}-{_ENV}.json", {
+            "commit_hash": sha, "env_name": _ENV, "date": 1_700_000_000_000 + i * 3_600_000,
+            "params": {"machine": _MACHINE, "python": "3.11"}, "python": "3.11",
+            "requirements": {}, "env_vars": {}, "result_columns": _COLUMNS,
+            "results": rows, "durations": {}, "version": 2})
+    return repo, results, shas
+
+
+def detect_real(records: list[dict[str, object]], root: Path) -> list[dict[str, object]]:
+    """Run ``perfwatch detect --json`` on the histories written as asv results."""
+    repo, results, shas = write_asv(records, root)
+    out = root / "detect.json"
+    cmd = [sys.executable, "-m", "perfwatch", "detect", "--results-dir", str(results),
+           "--repo", str(repo), "--json", str(out)]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"perfwatch detect failed ({done.returncode}): {done.stderr.strip()}")
+    by_name = {_bench_name(str(r["id"])): str(r["id"]) for r in records}
+    index = {sha: i for i, sha in enumerate(shas)}
+    found = json.loads(out.read_text(encoding="utf-8"))["changes"]
+    return [{"id": by_name[c["benchmark"]], "index": index[c["commit"]],
+             "direction": "up" if c["rel_change"] > 0 else "down",
+             "pvalue": c["pvalue"], "rel": c["rel_change"]} for c in found]
 
 
 def score(corpus_path: Path, dets: list[dict[str, object]], score_py: Path, workdir: Path,
@@ -111,8 +178,6 @@ def main(argv: list[str] | None = None) -> int:
             if a.direct:
                 dets = detect_direct(recs, a.seed)
             else:
-                from eval_real_path import detect_real
-
                 dets = detect_real(recs, work / f"{name}-asv")
             wall = time.perf_counter() - t0
             print(f"[{name}: {'direct' if a.direct else 'real path'}, {wall:.1f} s]")

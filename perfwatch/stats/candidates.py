@@ -21,9 +21,10 @@ remaining candidate passes (the merge step of Otava/Hunter, with these tests).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -31,7 +32,7 @@ from numpy.typing import NDArray
 from perfwatch.stats.levels import clipped_diff_scale
 from perfwatch.stats.scan import scan_pvalue
 
-__all__ = ["CandidateTest", "prune", "test_candidate"]
+__all__ = ["CandidateTest", "History", "prune", "test_candidate"]
 
 FloatArray = NDArray[np.float64]
 
@@ -74,16 +75,6 @@ def _step_fit(x: FloatArray, cut: int, sd: float) -> tuple[float, float]:
 
 _MAD_TO_SD = 1.482602218505602
 _MAX_RHO = 0.9
-WindowDiffs = dict[tuple[int, int], FloatArray]
-
-
-def window_diffs(x: FloatArray, n_left: int, n_right: int) -> FloatArray:
-    """mean(x[t:t+n_right]) - mean(x[t-n_left:t]) for t = n_left .. n - n_right."""
-    csum = np.concatenate([[0.0], np.cumsum(x)])
-    t = np.arange(n_left, x.size - n_right + 1)
-    right = (csum[t + n_right] - csum[t]) / n_right
-    left = (csum[t] - csum[t - n_left]) / n_left
-    return np.asarray(right - left, dtype=np.float64)
 
 
 def long_run_factor(x: FloatArray, cuts: Sequence[int], min_size: int) -> float:
@@ -96,7 +87,7 @@ def long_run_factor(x: FloatArray, cuts: Sequence[int], min_size: int) -> float:
     """
     bounds = [0, *cuts, x.size]
     num = den = 0.0
-    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+    for a, b in itertools.pairwise(bounds):
         if b - a < 2:
             continue
         r = x[a:b] - float(np.mean(x[a:b]))
@@ -109,50 +100,83 @@ def long_run_factor(x: FloatArray, cuts: Sequence[int], min_size: int) -> float:
     return (1.0 + rho) / (1.0 - rho)
 
 
-def test_candidate(
-    y: FloatArray, x: FloatArray, cut: int, lo: int, hi: int, *,
-    sd: float, robust: float, min_size: int, max_pvalue: float, long_run: float = 1.0,
-) -> CandidateTest:
+@dataclass(frozen=True)
+class History:
+    """What every candidate test of one history needs."""
+
+    y: FloatArray  # per-commit levels
+    x: FloatArray  # huberised levels
+    csum: FloatArray  # cumulative sums of x with a leading 0
+    sd: float  # per-commit noise sd (history-wide)
+    robust: float  # MAD-based noise scale (for clipping)
+    min_size: int
+    max_pvalue: float
+    long_run: float = 1.0  # variance factor of window means for correlated noise
+
+    @classmethod
+    def of(cls, y: FloatArray, x: FloatArray, *, sd: float, robust: float, min_size: int,
+           max_pvalue: float) -> History:
+        csum = np.concatenate([[0.0], np.cumsum(x)])
+        return cls(y, x, csum, sd, robust, min_size, max_pvalue)
+
+    def mean(self, a: int, b: int) -> float:
+        return float(self.csum[b] - self.csum[a]) / (b - a)
+
+
+def test_candidate(h: History, cut: int, lo: int, hi: int) -> CandidateTest:
     """Judge a change at ``cut`` between ``lo`` and ``hi`` (neighbouring candidates)."""
     lo = max(lo, cut - WINDOW)
     hi = min(hi, cut + WINDOW)
     n_left, n_right = cut - lo, hi - cut
-    local_sd = max(sd, clipped_diff_scale(x[lo:hi], robust))
+    x = h.x
+    local_sd = max(h.sd, clipped_diff_scale(x[lo:hi], h.robust))
     root = math.sqrt(1.0 / n_left + 1.0 / n_right)
-    se = local_sd * root * math.sqrt(long_run)
-    diff = float(np.mean(x[cut:hi])) - float(np.mean(x[lo:cut]))
-    z = diff / se
-    pvalue = scan_pvalue(z, hi - lo, min(min_size, n_left, n_right))
-    shift = float(np.median(y[cut:hi]) - np.median(y[lo:cut]))
+    diff = h.mean(cut, hi) - h.mean(lo, cut)
+    z = diff / (local_sd * root * math.sqrt(h.long_run))
+    pvalue = scan_pvalue(z, hi - lo, min(h.min_size, n_left, n_right))
+    se = _MEDIAN_SE * local_sd * root
+    if pvalue > h.max_pvalue:  # the cheap check first: most candidates stop here
+        return CandidateTest(cut, lo, hi, diff, se, z, pvalue, 0.0, False)
+    shift = float(np.median(h.y[cut:hi]) - np.median(h.y[lo:cut]))
     step, step_t = _step_fit(x[lo:hi], cut - lo, local_sd)
-    wander = max(_wander(x[lo:cut], local_sd), _wander(x[cut:hi], local_sd))
+    wander = max(_wander(x[lo:cut]), _wander(x[cut:hi]))
     passed = (
-        pvalue <= max_pvalue
-        and step_t * z > 0
+        step_t * z > 0
         and abs(step_t) >= STEP_T
         and abs(step) >= STEP_SHARE * abs(diff)
         and abs(diff) >= WANDER_RATIO * wander
         and abs(shift) >= MIN_EFFECT_SD * local_sd
         and shift * z > 0
+        and sharper_than_ramp(x[lo:hi], cut - lo, h.min_size)
     )
-    return CandidateTest(cut, lo, hi, shift, _MEDIAN_SE * local_sd * root, z, pvalue, step_t, passed)
+    return CandidateTest(cut, lo, hi, shift, se, z, pvalue, step_t, passed)
 
 
-def remove_steps(x: FloatArray, cuts: list[int]) -> FloatArray:
-    """x with the level of every segment between ``cuts`` moved to the first one's."""
-    out = x.copy()
-    bounds = [0, *sorted(cuts), x.size]
-    base = float(np.median(x[bounds[0] : bounds[1]]))
-    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
-        if b > a:
-            out[a:b] += base - float(np.median(x[a:b]))
-    return out
+def _rss(x: FloatArray, shape: FloatArray) -> float:
+    """Residual sum of squares of x ~ a + b * shape."""
+    design = np.column_stack([np.ones(x.size), shape])
+    coef, *_ = np.linalg.lstsq(design, x, rcond=None)
+    resid = x - design @ coef
+    return float(resid @ resid)
 
 
-def _wander(side: FloatArray, sd: float) -> float:
+def sharper_than_ramp(x: FloatArray, cut: int, width: int) -> bool:
+    """True when a jump at ``cut`` fits the window better than a linear ramp of
+    ``width`` commits centred on it (slow drift moves the level over several commits)."""
+    i = np.arange(x.size, dtype=np.float64)
+    step = (i >= cut).astype(np.float64)
+    ramp = np.clip((i - (cut - 0.5 - width / 2.0)) / width, 0.0, 1.0)
+    return _rss(x, step) <= _rss(x, ramp)
+
+
+def _wander(side: FloatArray) -> float:
     """sd of the slow wander of the level within one side: the part of its spread
-    that per-commit noise of sd ``sd`` does not explain."""
-    excess = float(np.var(side, ddof=1)) - sd * sd if side.size > 1 else 0.0
+    that its own commit-to-commit differences do not explain (independent noise
+    gives Var(x) = E[diff^2] / 2; a wandering level adds to the first only)."""
+    if side.size < 3:
+        return 0.0
+    noise = float(np.mean(np.diff(side) ** 2)) / 2.0
+    excess = float(np.var(side, ddof=1)) - noise
     return math.sqrt(max(excess, 0.0))
 
 
@@ -160,19 +184,15 @@ def _weakness(t: CandidateTest) -> tuple[int, float]:
     return (0 if t.passed else 1, t.pvalue)
 
 
-def prune(
-    y: FloatArray, x: FloatArray, cuts: list[int], *,
-    sd: float, robust: float, min_size: int, max_pvalue: float,
-) -> list[CandidateTest]:
+def prune(h: History, cuts: list[int]) -> list[CandidateTest]:
     """Drop failing candidates one at a time (weakest first) until all pass."""
     cuts = sorted(cuts)
-    long_run = long_run_factor(x, cuts, min_size)
+    h = replace(h, long_run=long_run_factor(h.x, cuts, h.min_size))
 
     def run(k: int) -> CandidateTest:
         lo = cuts[k - 1] if k > 0 else 0
-        hi = cuts[k + 1] if k + 1 < len(cuts) else y.size
-        return test_candidate(y, x, cuts[k], lo, hi, sd=sd, robust=robust,
-                              min_size=min_size, max_pvalue=max_pvalue, long_run=long_run)
+        hi = cuts[k + 1] if k + 1 < len(cuts) else h.y.size
+        return test_candidate(h, cuts[k], lo, hi)
 
     tests = [run(k) for k in range(len(cuts))]
     while tests:

@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import stats as sps
 
-from perfwatch.stats.candidates import CandidateTest, prune
+from perfwatch.stats.candidates import CandidateTest, History, prune
 from perfwatch.stats.excursions import drop_excursions
 from perfwatch.stats.levels import (
     Levels,
@@ -31,7 +31,7 @@ from perfwatch.stats.levels import (
     huberize,
     robust_scale,
 )
-from perfwatch.stats.scan import binary_segmentation
+from perfwatch.stats.scan import binary_segmentation, local_candidates, merge_candidates
 
 __all__ = ["MAX_PVALUE", "MIN_SIZE", "ChangePoint", "detect_change_points", "detect_levels"]
 
@@ -71,9 +71,12 @@ def detect_levels(
     robust = robust_scale(y)
     x = huberize(y, robust)
     noise = estimate_noise(Levels(y, within_se, log_scale), x, robust)
-    cuts = binary_segmentation(x, noise.total, min_size, min(1.0, max_pvalue * _CANDIDATE_FACTOR))
-    tests = prune(y, x, cuts, sd=noise.total, robust=robust, min_size=min_size,
-                  max_pvalue=max_pvalue)
+    relaxed = min(1.0, max_pvalue * _CANDIDATE_FACTOR)
+    cuts = merge_candidates(x, binary_segmentation(x, noise.total, min_size, relaxed)
+                            + local_candidates(x, noise.total, min_size, relaxed), min_size)
+    history = History.of(y, x, sd=noise.total, robust=robust, min_size=min_size,
+                         max_pvalue=max_pvalue)
+    tests = prune(history, cuts)
     tests = drop_excursions(y, tests, noise.total)
     return [_to_change(t, log_scale, confidence) for t in tests]
 

@@ -16,6 +16,7 @@ noise sd or a quarter of the smaller of the two steps.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -41,7 +42,7 @@ def _returns(before: float, after: float, step_in: float, step_out: float, sd: f
 def _return_flags(y: FloatArray, tests: Sequence[CandidateTest], sd: float) -> list[bool]:
     """flags[i]: the segment between changes i and i+1 returns to the level before i."""
     flags = []
-    for a, b in zip(tests[:-1], tests[1:], strict=True):
+    for a, b in itertools.pairwise(tests):
         before = float(np.median(y[a.lo : a.index]))
         after = float(np.median(y[b.index : b.hi]))
         flags.append(_returns(before, after, a.shift, b.shift, sd))
