@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from perfwatch import prbot
-from perfwatch.adapters.github import API_URL, client_from_env
+from perfwatch.adapters.github import API_URL, GitHubClient, RetryPolicy, client_from_env
 from perfwatch.errors import ConfigError
 
 LABEL_EVENT = "event.json"  # a label-only artifact: the pull_request "labeled" payload
@@ -38,6 +38,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--details-url", help="link for the check run (e.g. the workflow run)")
     p.add_argument("--workflow-run-event", type=Path, metavar="EVENT_JSON",
                    help="the workflow_run payload that delivered the artifact, to check it")
+    p.add_argument("--write-interval", type=float, default=RetryPolicy().mutation_interval,
+                   help=argparse.SUPPRESS)  # seconds between writes; tests use 0
     prep = p.add_argument_group("prepare (PR benchmark job, no network)")
     prep.add_argument("--prepare", type=Path, metavar="EVENT_JSON",
                       help="write pr.json from this pull_request event payload and exit")
@@ -64,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
                           f" {artifact.meta.pr_number}", hint="check which artifact was downloaded")
     if args.workflow_run_event is not None:
         prbot.verify_workflow_run(_load_event(args.workflow_run_event), artifact.meta)
-    client = client_from_env(args.repo, api_url=args.api_url)
+    client = _client(args)
     outcome = prbot.post_results(client, artifact, accept_label=args.accept_label,
                                  details_url=args.details_url)
     meta = artifact.meta
@@ -78,12 +80,17 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _client(args: argparse.Namespace) -> GitHubClient:
+    policy = RetryPolicy(mutation_interval=max(0.0, args.write_interval))
+    return client_from_env(args.repo, api_url=args.api_url, policy=policy)
+
+
 def _label(args: argparse.Namespace) -> int:
     """A label-only artifact (the accept label changed): update the posted check and comment."""
     if args.workflow_run_event is None:
         raise ConfigError("a label artifact needs --workflow-run-event",
                           hint="pass $GITHUB_EVENT_PATH of the workflow_run job")
-    client = client_from_env(args.repo, api_url=args.api_url)
+    client = _client(args)
     outcome = prbot.apply_label(client, _load_event(args.artifact / LABEL_EVENT),
                                 _load_event(args.workflow_run_event),
                                 accept_label=args.accept_label)

@@ -43,7 +43,7 @@ def test_comment_posts_from_a_compare_json_artifact(
     meta = json.loads((art / "pr.json").read_text())
     assert (meta["pr_number"], meta["head_sha"], meta["labels"]) == (2, HEAD, ["bug"])
     args = ["comment", "--artifact", str(art), "--repo", REPO, "--pr", "2",
-            "--api-url", fake.url, "--workflow-run-event",
+            "--api-url", fake.url, "--write-interval", "0", "--workflow-run-event",
             str(PAYLOADS / "workflow_run.completed.with-pull-requests.json")]
     assert main(args) == 0
     assert main(args) == 0
@@ -63,7 +63,7 @@ def test_comment_refuses_an_artifact_of_another_pr(
     monkeypatch.setenv("GITHUB_TOKEN", fake.token)
     art = _artifact(tmp_path)
     assert main(["comment", "--artifact", str(art), "--repo", REPO, "--pr", "3",
-                 "--api-url", fake.url]) == 2
+                 "--api-url", fake.url, "--write-interval", "0"]) == 2
     assert "does not match" in capsys.readouterr().err
     assert fake.requests == []
 
@@ -92,7 +92,7 @@ def test_comment_as_a_real_process(tmp_path: Path, fake: FakeGitHub) -> None:
     env = {**os.environ, "GITHUB_TOKEN": fake.token}
     proc = subprocess.run(
         [sys.executable, "-m", "perfwatch", "comment", "--artifact", str(art), "--repo", REPO,
-         "--api-url", fake.url], env=env, capture_output=True, text=True, timeout=60,
+         "--api-url", fake.url, "--write-interval", "0"], env=env, capture_output=True, text=True, timeout=60,
         check=False)
     assert proc.returncode == 0, proc.stderr
     assert fake.token not in proc.stdout + proc.stderr
@@ -104,7 +104,7 @@ def test_comment_without_token_exits_2(tmp_path: Path, fake: FakeGitHub,
                                        capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.delenv("GITHUB_TOKEN", raising=False)
     art = _artifact(tmp_path)
-    assert main(["comment", "--artifact", str(art), "--repo", REPO, "--api-url", fake.url]) == 2
+    assert main(["comment", "--artifact", str(art), "--repo", REPO, "--api-url", fake.url, "--write-interval", "0"]) == 2
     assert "GITHUB_TOKEN is not set" in capsys.readouterr().err
     assert fake.requests == []
 
@@ -134,14 +134,14 @@ def test_comment_with_a_label_artifact_accepts_without_results(
     monkeypatch.setenv("GITHUB_TOKEN", fake.token)
     run_event = str(PAYLOADS / "workflow_run.completed.with-pull-requests.json")
     art = _artifact(tmp_path)
-    assert main(["comment", "--artifact", str(art), "--repo", REPO, "--api-url", fake.url]) == 0
+    assert main(["comment", "--artifact", str(art), "--repo", REPO, "--api-url", fake.url, "--write-interval", "0"]) == 0
     label_dir = tmp_path / "perfwatch-pr-label"
     label_dir.mkdir()
     labeled = json.loads((PAYLOADS / "pull_request.opened.json").read_text())
     labeled.update(action="labeled", label={"name": "perf-regression-accepted"})
     (label_dir / "event.json").write_text(json.dumps(labeled))
     fake.add_pull(2, head_sha=HEAD, base_sha=BASE, labels=("perf-regression-accepted",))
-    args = ["comment", "--artifact", str(label_dir), "--repo", REPO, "--api-url", fake.url]
+    args = ["comment", "--artifact", str(label_dir), "--repo", REPO, "--api-url", fake.url, "--write-interval", "0"]
     assert main(args) == 2  # a label artifact must come with its workflow_run event
     assert main([*args, "--workflow-run-event", run_event]) == 0
     assert "accepted by Codertocat; 1 check runs and 1 comments updated" in capsys.readouterr().out
