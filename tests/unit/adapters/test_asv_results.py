@@ -148,3 +148,38 @@ def test_dir_without_benchmarks_json_is_not_a_results_dir(results: Path) -> None
     (results / "benchmarks.json").unlink()
     with pytest.raises(ResultsError, match="no benchmarks.json, so it is not an asv results"):
         scan_results_dir(results)
+
+
+def test_synthetic_writer_output_reads_the_same_in_asv(tmp_path: Path) -> None:
+    """asv's own loader accepts perfwatch.synthetic's files and sees what we see."""
+    from asv.results import Results
+
+    from perfwatch.synthetic import build_suite
+
+    suite = build_suite(tmp_path / "s", n_commits=3, plants=(), gaps=frozenset())
+    ours = scan_results_dir(suite.results_dir)
+    for rf in ours.files:
+        theirs = Results.load(str(rf.path), machine_name="synthetic-box")
+        assert theirs.commit_hash == rf.commit_hash
+        for name, row in rf.results.items():
+            params = [list(axis) for axis in ours.benchmarks[name].params]
+            assert list(theirs.get_result_value(name, params)) == list(row.values)
+            for got, want in zip(theirs.get_result_samples(name, params), row.samples,
+                                 strict=True):
+                np.testing.assert_array_equal(got, want)
+
+
+def test_real_files_read_as_asv_reads_them() -> None:
+    from asv.results import Results
+
+    for rf in scan_results_dir(DATA).files:
+        theirs = Results.load(str(rf.path), machine_name="ci-box")
+        for name, row in rf.results.items():
+            params = theirs.get_result_params(name)
+            values = theirs.get_result_value(name, params)
+            assert [None if v is None else repr(float(v)) for v in values] == [
+                None if v is None else repr(v) for v in row.values]  # repr: nan == nan
+            for got, want in zip(theirs.get_result_samples(name, params), row.samples,
+                                 strict=True):
+                if got is not None:
+                    np.testing.assert_array_equal(got, want)
