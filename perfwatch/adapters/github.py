@@ -123,6 +123,9 @@ class GitHubClient:
         self._exhausted_until = 0.0  # epoch seconds: the quota is spent until then
         self._last_write = 0.0  # clock() of the last POST/PATCH/DELETE
 
+    def close(self) -> None:
+        self._http.close()
+
     def __repr__(self) -> str:
         return f"GitHubClient(repo={self.repo!r}, base_url={str(self._http.base_url)!r})"
 

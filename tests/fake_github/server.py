@@ -113,7 +113,7 @@ class FakeGitHub:
 
     def hold_list_comments(self, parties: int) -> None:
         """Make the next ``parties`` comment listings wait for each other (forces a race)."""
-        self.list_barrier = threading.Barrier(parties, timeout=10)
+        self.list_barrier = threading.Barrier(parties, timeout=60)
         self._barrier_left = parties
 
     def add_pull(self, number: int, *, head_sha: str, base_sha: str,

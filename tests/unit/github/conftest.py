@@ -33,4 +33,4 @@ def fake(clock: FakeClock, validator: SpecValidator) -> Iterator[FakeGitHub]:
 def client(fake: FakeGitHub, clock: FakeClock) -> Iterator[GitHubClient]:
     gh = make_client(fake, clock)
     yield gh
-    gh._http.close()
+    gh.close()

@@ -50,7 +50,9 @@ def test_two_concurrent_posts_leave_one_comment(fake: FakeGitHub, clock: FakeClo
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=30)
+        t.join(timeout=90)
+    for gh in clients:
+        gh.close()
     assert errors == []
     creates = [r for r in fake.requests if r.operation == "issues/create-comment"]
     assert len(creates) == 2  # both really created one
