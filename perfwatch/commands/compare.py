@@ -16,7 +16,8 @@ from perfwatch.analysis import CompareReport, compare_report, compare_series
 from perfwatch.commands.detect import DEFAULT_SEED, emit
 from perfwatch.errors import ConfigError
 from perfwatch.model import Comparison, Verdict
-from perfwatch.report.table import comparisons_table, markdown_table
+from perfwatch.report.markdown import CommentContext, render_comment
+from perfwatch.report.table import comparisons_table
 
 __all__ = ["COMPARE_JSON_VERSION", "add_parser", "compare_document", "run"]
 
@@ -109,10 +110,7 @@ def _report(args: argparse.Namespace) -> CompareReport:
 
 
 def _markdown(report: CompareReport, machine: str | None) -> str:
-    try:
-        from perfwatch.report.markdown import CommentContext, render_comment
-    except ImportError:  # pragma: no cover - the PR comment renderer is optional
-        return markdown_table(report.comparisons, base=report.base, head=report.head)
+    """The PR comment (perfwatch.report.markdown) for this comparison."""
     machines = sorted({c.key.machine for c in report.comparisons})
     context = CommentContext(base_sha=report.base, head_sha=report.head,
                              machine=machine or ", ".join(machines) or "unknown")
