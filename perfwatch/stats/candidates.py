@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import NDArray
 
-from perfwatch.stats.levels import clipped_diff_scale
+from perfwatch.stats.levels import clipped_diff_scale, fast_median
 from perfwatch.stats.scan import scan_pvalue
 
 __all__ = ["CandidateTest", "History", "prune", "test_candidate"]
@@ -90,7 +90,7 @@ def long_run_factor(x: FloatArray, cuts: Sequence[int], min_size: int) -> float:
     for a, b in itertools.pairwise(bounds):
         if b - a < 2:
             continue
-        r = x[a:b] - float(np.mean(x[a:b]))
+        r = x[a:b] - float(x[a:b].sum()) / (b - a)
         # a segment mean removes 1/len of the variance and biases rho by -1/len
         num += float(np.dot(r[:-1], r[1:])) + float(np.dot(r, r)) / (b - a)
         den += float(np.dot(r, r))
@@ -137,7 +137,7 @@ def test_candidate(h: History, cut: int, lo: int, hi: int) -> CandidateTest:
     se = _MEDIAN_SE * local_sd * root
     if pvalue > h.max_pvalue:  # the cheap check first: most candidates stop here
         return CandidateTest(cut, lo, hi, diff, se, z, pvalue, 0.0, False)
-    shift = float(np.median(h.y[cut:hi]) - np.median(h.y[lo:cut]))
+    shift = fast_median(h.y[cut:hi]) - fast_median(h.y[lo:cut])
     step, step_t = _step_fit(x[lo:hi], cut - lo, local_sd)
     wander = max(_wander(x[lo:cut]), _wander(x[cut:hi]))
     passed = (
@@ -175,7 +175,8 @@ def _wander(side: FloatArray) -> float:
     gives Var(x) = E[diff^2] / 2; a wandering level adds to the first only)."""
     if side.size < 3:
         return 0.0
-    noise = float(np.mean(np.diff(side) ** 2)) / 2.0
+    d = np.diff(side)
+    noise = float(d @ d) / d.size / 2.0
     excess = float(np.var(side, ddof=1)) - noise
     return math.sqrt(max(excess, 0.0))
 

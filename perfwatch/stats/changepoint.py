@@ -73,7 +73,7 @@ def detect_levels(
     noise = estimate_noise(Levels(y, within_se, log_scale), x, robust)
     relaxed = min(1.0, max_pvalue * _CANDIDATE_FACTOR)
     cuts = merge_candidates(x, binary_segmentation(x, noise.total, min_size, relaxed)
-                            + local_candidates(x, noise.total, min_size, relaxed), min_size)
+                            + local_candidates(x, noise.total, min_size, max_pvalue), min_size)
     history = History.of(y, x, sd=noise.total, robust=robust, min_size=min_size,
                          max_pvalue=max_pvalue)
     tests = prune(history, cuts)

@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from perfwatch.stats.candidates import CandidateTest
+from perfwatch.stats.levels import fast_median
 
 __all__ = ["EXCURSION_MAX", "drop_excursions"]
 
@@ -43,8 +44,8 @@ def _return_flags(y: FloatArray, tests: Sequence[CandidateTest], sd: float) -> l
     """flags[i]: the segment between changes i and i+1 returns to the level before i."""
     flags = []
     for a, b in itertools.pairwise(tests):
-        before = float(np.median(y[a.lo : a.index]))
-        after = float(np.median(y[b.index : b.hi]))
+        before = fast_median(y[a.lo : a.index])
+        after = fast_median(y[b.index : b.hi])
         flags.append(_returns(before, after, a.shift, b.shift, sd))
     return flags
 

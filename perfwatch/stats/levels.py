@@ -24,22 +24,28 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.ndimage import median_filter
 
 __all__ = [
+    "MAD_TO_SD",
+    "MEDIAN_SE",
+    "WITHIN_SUBSAMPLE",
     "Levels",
     "NoiseEstimate",
     "clipped_diff_scale",
     "commit_levels",
     "estimate_noise",
+    "fast_median",
     "huberize",
     "robust_scale",
 ]
 
 FloatArray = NDArray[np.float64]
 
-_MAD_TO_SD = 1.482602218505602
-_MEDIAN_SE = math.sqrt(math.pi / 2.0)  # sd(median of n) ~ 1.2533 sd / sqrt(n)
+MAD_TO_SD = 1.482602218505602
+MEDIAN_SE = math.sqrt(math.pi / 2.0)  # sd(median of n) ~ 1.2533 sd / sqrt(n)
+# Within-run noise is summarised by its median over commits; that median is computed
+# from at most this many evenly spaced commits.
+WITHIN_SUBSAMPLE = 64
 # Smallest noise allowed on the log scale (1e-6 relative): exact ties in a history
 # must not make every tiny difference infinitely significant.
 _NOISE_FLOOR = 1e-6
@@ -73,7 +79,7 @@ def _within_se_stacked(stacked: FloatArray, medians: FloatArray) -> FloatArray:
         return np.zeros(stacked.shape[0])
     mad = np.median(np.abs(stacked - medians[:, None]), axis=1)
     scale = np.where(medians != 0.0, np.abs(medians), np.inf)
-    return np.asarray(_MEDIAN_SE * _MAD_TO_SD * mad / scale / math.sqrt(n), dtype=np.float64)
+    return np.asarray(MEDIAN_SE * MAD_TO_SD * mad / scale / math.sqrt(n), dtype=np.float64)
 
 
 def _within_se(arrays: Sequence[FloatArray], medians: FloatArray) -> FloatArray:
@@ -81,7 +87,7 @@ def _within_se(arrays: Sequence[FloatArray], medians: FloatArray) -> FloatArray:
     for i, a in enumerate(arrays):
         if a.size >= 3 and medians[i] != 0.0:
             mad = float(np.median(np.abs(a - medians[i])))
-            se[i] = _MEDIAN_SE * _MAD_TO_SD * mad / abs(medians[i]) / math.sqrt(a.size)
+            se[i] = MEDIAN_SE * MAD_TO_SD * mad / abs(medians[i]) / math.sqrt(a.size)
     return se
 
 
@@ -92,7 +98,8 @@ def commit_levels(samples: Sequence[FloatArray]) -> Levels:
     if len(sizes) == 1 and arrays:
         stacked = np.stack(arrays)
         medians = np.median(stacked, axis=1)
-        within = _within_se_stacked(stacked, medians)
+        pick = np.unique(np.linspace(0, len(arrays) - 1, min(len(arrays), WITHIN_SUBSAMPLE)).astype(int))
+        within = np.full(len(arrays), float(np.median(_within_se_stacked(stacked[pick], medians[pick]))))
     else:
         medians = np.array([float(np.median(a)) for a in arrays])
         within = _within_se(arrays, medians)
@@ -102,12 +109,30 @@ def commit_levels(samples: Sequence[FloatArray]) -> Levels:
     return Levels(medians / center, within, False)
 
 
+def fast_median(a: FloatArray) -> float:
+    """Median of a 1-d array (np.partition; np.median's overhead dominates short arrays)."""
+    n = a.size
+    part = np.partition(a, (n - 1) // 2 if n % 2 else (n // 2 - 1, n // 2))
+    if n % 2:
+        return float(part[n // 2])
+    return 0.5 * float(part[n // 2 - 1] + part[n // 2])
+
+
+def running_median5(y: FloatArray) -> FloatArray:
+    """Running median of width 5 with the ends repeated (a sorting of 5 shifted copies)."""
+    padded = np.concatenate([[y[0], y[0]], y, [y[-1], y[-1]]])
+    n = y.size
+    shifted = np.stack([padded[k : k + n] for k in range(SPIKE_WIDTH)])
+    shifted.sort(axis=0)
+    return np.asarray(shifted[SPIKE_WIDTH // 2], dtype=np.float64)
+
+
 def _robust_diff_scale(y: FloatArray) -> float:
     d = np.diff(y)
     if d.size == 0:
         return _NOISE_FLOOR
-    mad = float(np.median(np.abs(d - np.median(d))))
-    return max(_MAD_TO_SD * mad / math.sqrt(2.0), _NOISE_FLOOR)
+    mad = fast_median(np.abs(d - fast_median(d)))
+    return max(MAD_TO_SD * mad / math.sqrt(2.0), _NOISE_FLOOR)
 
 
 def huberize(y: FloatArray, robust: float) -> FloatArray:
@@ -118,7 +143,7 @@ def huberize(y: FloatArray, robust: float) -> FloatArray:
     """
     if y.size < SPIKE_WIDTH:
         return y.copy()
-    smooth = median_filter(y, size=SPIKE_WIDTH, mode="nearest")
+    smooth = running_median5(y)
     bound = CLIP * robust
     return np.asarray(smooth + np.clip(y - smooth, -bound, bound), dtype=np.float64)
 
@@ -129,7 +154,8 @@ def clipped_diff_scale(x: FloatArray, robust: float) -> float:
     if d.size == 0:
         return robust
     bound = _DIFF_CLIP * robust * math.sqrt(2.0)
-    return max(math.sqrt(float(np.mean(np.clip(d, -bound, bound) ** 2)) / 2.0), _NOISE_FLOOR)
+    clipped = np.clip(d, -bound, bound)
+    return max(math.sqrt(float(clipped @ clipped) / d.size / 2.0), _NOISE_FLOOR)
 
 
 def estimate_noise(levels: Levels, x: FloatArray, robust: float) -> NoiseEstimate:

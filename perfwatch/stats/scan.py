@@ -95,7 +95,9 @@ def _scan_threshold(n: int, min_size: int, max_pvalue: float) -> float:
     return hi
 
 
-def local_candidates(x: FloatArray, sd: float, min_size: int, max_pvalue: float) -> list[int]:
+def local_candidates(
+    x: FloatArray, sd: float, min_size: int, max_pvalue: float, max_bandwidth: int = 64
+) -> list[int]:
     """Candidates from moving two-window scans (MOSUM) at bandwidths min_size, 2x, 4x ...
 
     Binary segmentation can miss a change hidden by larger ones around it (a short
@@ -106,7 +108,7 @@ def local_candidates(x: FloatArray, sd: float, min_size: int, max_pvalue: float)
     found: list[int] = []
     h = min_size
     csum = np.concatenate([[0.0], np.cumsum(x)])
-    while 2 * h <= x.size:
+    while 2 * h <= x.size and h <= max_bandwidth:
         t = np.arange(h, x.size - h + 1)
         diff = (csum[t + h] - csum[t]) / h - (csum[t] - csum[t - h]) / h
         z = np.abs(diff) / (sd * math.sqrt(2.0 / h))
@@ -122,9 +124,11 @@ def local_candidates(x: FloatArray, sd: float, min_size: int, max_pvalue: float)
 def merge_candidates(x: FloatArray, cuts: list[int], min_size: int) -> list[int]:
     """Union of candidate sets with no two closer than ``min_size``: the one with the
     larger local jump (over ``min_size`` commits each side) wins."""
+    csum = np.concatenate([[0.0], np.cumsum(x)])
+
     def jump(c: int) -> float:
         a, b = max(0, c - min_size), min(x.size, c + min_size)
-        return abs(float(np.mean(x[c:b])) - float(np.mean(x[a:c])))
+        return abs(float(csum[b] - csum[c]) / (b - c) - float(csum[c] - csum[a]) / (c - a))
 
     kept: list[int] = []
     for c in sorted(set(cuts), key=jump, reverse=True):
