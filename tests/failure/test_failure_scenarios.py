@@ -10,19 +10,32 @@ recovery measured and bounded; and prints its recovery time and data-loss count.
 
 from __future__ import annotations
 
+import errno
+import os
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
+import av
 import numpy as np
 import pytest
 from failure_scenario import finish, needs_root, snapshot, start_recording
 from netns_cameras import start_netns_cameras
-from sut import CAMERA_360P, CameraProcess, Rig, proxied_url, wait_until
-from sut_checks import metrics, status
+from sut import CAMERA_360P, CameraProcess, Rig, proxied_url, stream_spec, wait_until
+from sut_checks import index_vs_files, metrics, status
 
-from perfwatch.harness.faults import FaultProxy, NetnsPair
+from perfwatch.harness.faults import (
+    CgroupLimits,
+    FaultProxy,
+    NetnsPair,
+    fs_usage,
+    nofile_limit,
+    open_fds,
+    tmpfs_mount,
+)
 
 pytestmark = [pytest.mark.failure, pytest.mark.timeout(180)]
 Record = Callable[[str, object], None]
@@ -121,3 +134,203 @@ def test_namespace_link_down(rig: Rig, record_property: Record) -> None:
     time.sleep(1.0)
     pair.link_up()
     finish("veth link down between namespaces", rec, before, time.time(), record_property)
+
+
+# -- disk full -----------------------------------------------------------------------------
+def _fill_bytes(directory: Path, *, leave: int = 0) -> Path:
+    """Take all but ``leave`` free bytes of ``directory``'s filesystem with one ballast file,
+    allocated in one call (a write loop would also eat the space the recorder frees meanwhile)."""
+    ballast = directory / "ballast.bin"
+    fd = os.open(ballast, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        size = fs_usage(directory).free_bytes - leave
+        while size > 0:
+            try:
+                os.posix_fallocate(fd, 0, size)
+                break
+            except OSError as err:
+                assert err.errno == errno.ENOSPC, err
+                size -= 4096
+    finally:
+        os.close(fd)
+    return ballast
+
+
+def _fill_inodes(directory: Path) -> list[Path]:
+    made: list[Path] = []
+    try:
+        while True:
+            p = directory / f"ballast-{len(made)}"
+            p.touch()
+            made.append(p)
+    except OSError as err:
+        assert err.errno == errno.ENOSPC, err
+    return made
+
+
+def _disk_trouble(rec: Any) -> float:
+    m = metrics(rec)
+    return (m.get("recorder_sweep_emergency_total", 0.0)
+            + m.get('recorder_write_errors_total{stream="cam0"}', 0.0)
+            + m.get("recorder_segments_failed_total", 0.0))
+
+
+@needs_root
+def test_disk_full_under_storage(rig: Rig, record_property: Record) -> None:
+    """Storage (and its cache) on a 4 MiB tmpfs, mostly taken by a ballast file, no free-space
+    floor: the recordings fill the rest until a write fails with ENOSPC; the emergency sweep then
+    deletes the oldest recordings and recording resumes (the ballast stays)."""
+    storage = rig.tmp / "storage"
+    rig.enter(tmpfs_mount(storage, 4 * 1024 * 1024))
+    _, rec = start_recording(rig, storage=storage, retention={"min_free_bytes": 1})
+    before, _ = snapshot(rec)
+    trouble0 = _disk_trouble(rec)
+    _fill_bytes(storage, leave=400_000)
+    wait_until(lambda: _disk_trouble(rec) > trouble0, 40, "ENOSPC to show in /metrics",
+               interval=0.05)
+    full = time.time()
+    out = finish("disk full (storage tmpfs)", rec, before, full, record_property,
+                 detail=f"(emergency sweeps {metrics(rec)['recorder_sweep_emergency_total']:.0f})")
+    assert out.rotated > 0  # room was made by rotating the oldest, not by losing anything
+
+
+@needs_root
+def test_disk_full_under_cache(rig: Rig, record_property: Record) -> None:
+    """The cache on its own 1 MiB tmpfs, filled: the muxer's writes and close fail with ENOSPC;
+    nothing already in storage is touched; recording resumes once the cache has room."""
+    cache = rig.tmp / "cache"
+    rig.enter(tmpfs_mount(cache, 1024 * 1024))
+    _, rec = start_recording(rig, storage=rig.tmp / "storage", cache=cache)
+    before, _ = snapshot(rec)
+    errors0 = status(rec, "cam0")["write_errors"]
+    ballast = _fill_bytes(cache)
+    wait_until(lambda: status(rec, "cam0")["write_errors"] > errors0, 20,
+               "cache write errors in /api/streams")
+    error = status(rec, "cam0")["last_error"]
+    time.sleep(2.0)
+    ballast.unlink()
+    finish("disk full (cache tmpfs, muxer ENOSPC)", rec, before, time.time(), record_property,
+           detail=f"(last_error: {error})")
+
+
+@needs_root
+def test_inodes_exhausted(rig: Rig, record_property: Record) -> None:
+    """Storage on a tmpfs with few inodes, all taken by empty files: new segment files cannot be
+    created (ENOSPC with bytes to spare); recording resumes when inodes are free again."""
+    storage = rig.tmp / "storage"
+    rig.enter(tmpfs_mount(storage, 64 * 1024 * 1024, nr_inodes=400))
+    _, rec = start_recording(rig, storage=storage)
+    before, _ = snapshot(rec)
+    trouble0 = _disk_trouble(rec)
+    ballast = _fill_inodes(storage)
+    assert fs_usage(storage).free_inodes == 0
+    wait_until(lambda: _disk_trouble(rec) > trouble0, 20, "inode exhaustion in /metrics")
+    time.sleep(2.0)
+    for p in ballast:
+        p.unlink()
+    finish("inodes exhausted (tmpfs nr_inodes)", rec, before, time.time(), record_property)
+
+
+# -- pipeline errors -----------------------------------------------------------------------
+def test_corrupt_nal_units(rig: Rig, record_property: Record) -> None:
+    cams, rec = start_recording(rig)
+    before, _ = snapshot(rec)
+    cams.control.corrupt(0, 30)  # two seconds of frames with damaged NAL units
+    time.sleep(2.5)
+    since = time.time()
+    finish("corrupt NAL units (30 frames)", rec, before, since, record_property,
+           detail=f"(stream status: dropped {status(rec, 'cam0')['dropped']}, "
+                  f"skipped {status(rec, 'cam0')['skipped']})")
+
+
+def test_resolution_change(rig: Rig, record_property: Record) -> None:
+    cams, rec = start_recording(rig)
+    before, since = snapshot(rec)
+    assert cams.control.resolution(0, 320, 180)["width"] == 320
+    out = finish("resolution change 640x360 -> 320x180", rec, before, since, record_property)
+    newest = rec.get("/api/recordings", stream="cam0")[-1]
+    with av.open(str(rec.storage / newest["path"])) as c:
+        assert (c.streams.video[0].width, c.streams.video[0].height) == (320, 180)
+    assert out.data_loss == 0
+    if status(rec, "cam0")["width"] != 320:
+        pytest.xfail("recorded at the new resolution, but /api/streams still reports the first "
+                     "connection's width/height (recorder gap)")
+
+
+def test_truncated_segment_after_crash(rig: Rig, record_property: Record) -> None:
+    """SIGKILL mid-segment leaves a partial file in the cache; we also plant a truncated copy of
+    a segment there. The restarted recorder drops both, keeps every indexed segment, and records."""
+    storage = rig.tmp / "storage"
+    cams, rec = start_recording(rig, storage=storage)
+    before, _ = snapshot(rec)
+    rec.proc.send_signal(signal.SIGKILL)
+    rec.proc.wait(10)
+    cache = storage / ".cache"
+    whole = (storage / before[-1].path).read_bytes()
+    planted = cache / "cam0-truncated.mp4"
+    planted.write_bytes(whole[: len(whole) // 2])
+    restarted = time.time()
+    rec2 = rig.recorder([stream_spec(cams, 0)], storage=storage)
+    assert not planted.exists(), "the truncated cache file survived the restart"
+    missing, unindexed = index_vs_files(rec2)
+    assert not missing and not unindexed, (missing, unindexed)
+    assert "leftover" in rec2.logs()  # the clean-up is visible in the log
+    finish("truncated segment after SIGKILL", rec2, before, restarted, record_property)
+
+
+# -- resource limits -----------------------------------------------------------------------
+@needs_root
+def test_cpu_quota(rig: Rig, record_property: Record) -> None:
+    _, rec = start_recording(rig)
+    before, _ = snapshot(rec)
+    with CgroupLimits(cpu_cores=0.03) as cg:
+        cg.add(rec.proc.pid)
+        time.sleep(4.0)
+        throttled = cg.stats().nr_throttled
+        cg.set_cpu_cores(None)
+        lifted = time.time()
+    assert throttled > 0, "the quota never throttled the recorder"
+    finish("cgroup CPU quota 0.03 core", rec, before, lifted, record_property,
+           detail=f"({throttled} throttled periods)")
+
+
+@needs_root
+def test_memory_limit(rig: Rig, record_property: Record) -> None:
+    """The recorder started inside a memory cgroup, then limited to 2 MiB above its footprint:
+    writing segments keeps hitting the limit (page cache reclaimed), recording goes on."""
+    cg = rig.enter(CgroupLimits(memory_bytes=1 << 40))
+    _, rec = start_recording(rig, wrap=cg.wrap)
+    before, _ = snapshot(rec)
+    footprint = cg.memory_usage()
+    cg.set_memory_limit(footprint + 2 * 1024 * 1024)
+    time.sleep(5.0)
+    stats = cg.stats()
+    assert rec.proc.poll() is None, "the recorder was killed under the memory limit"
+    out = finish("cgroup memory limit (footprint + 2 MiB)", rec, before, time.time(),
+                 record_property, detail=f"(footprint {footprint >> 20} MiB, limit hit "
+                 f"{stats.memory_failcnt} times, OOM kills {stats.oom_kills})")
+    assert stats.memory_failcnt > 0, "the limit never bit"
+    assert stats.oom_kills == 0
+    assert out.data_loss == 0
+
+
+def test_open_file_limit(rig: Rig, record_property: Record) -> None:
+    """RLIMIT_NOFILE lowered to the fds already open: new segment files, validation and
+    reconnects fail with EMFILE; raising the limit again lets recording resume."""
+    _, rec = start_recording(rig)
+    before, _ = snapshot(rec)
+
+    def trouble() -> float:
+        m, st = metrics(rec), status(rec, "cam0")
+        return (st["write_errors"] + st["reconnects"] + m["recorder_segments_invalid_total"]
+                + m["recorder_segments_failed_total"])
+
+    trouble0 = trouble()
+    invalid0 = metrics(rec)["recorder_segments_invalid_total"]
+    with nofile_limit(rec.proc.pid, open_fds(rec.proc.pid)):
+        wait_until(lambda: trouble() > trouble0, 20, "EMFILE to show in /api/streams or /metrics")
+        time.sleep(1.0)
+    restored = time.time()
+    dropped = metrics(rec)["recorder_segments_invalid_total"] - invalid0
+    finish("open-file limit (RLIMIT_NOFILE = open fds)", rec, before, restored, record_property,
+           detail=f"({dropped:.0f} cached segments dropped as invalid during the fault)")

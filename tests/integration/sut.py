@@ -76,7 +76,9 @@ class Rig:
         return cams
 
     def recorder(self, streams: list[dict[str, Any]], *, segment_seconds: float = 1.0,
-                 storage: Path | None = None, **extra: Any) -> RecorderProc:
+                 storage: Path | None = None, cache: Path | None = None,
+                 wrap: Callable[[list[str]], list[str]] | None = None,
+                 **extra: Any) -> RecorderProc:
         """Start ``python -m recorder serve`` with 1 s segments and a fast watchdog."""
         config: dict[str, Any] = {
             "segment_seconds": segment_seconds,
@@ -90,9 +92,11 @@ class Rig:
                 config[key] = {**config[key], **value}
             else:
                 config[key] = value
-        if storage is not None:
-            config["storage"] = {"path": str(storage), **extra.get("storage", {})}
-        rec = start_recorder(self.tmp, config)
+        if storage is not None or cache is not None:
+            config["storage"] = {"path": str(storage or self.tmp / "storage")}
+            if cache is not None:
+                config["storage"]["cache"] = str(cache)
+        rec = start_recorder(self.tmp, config, wrap=wrap)
         self._stack.callback(rec.stop)
         self._logs.append(LogSource(f"recorder:{rec.base_url}", rec.log_path))
         return rec

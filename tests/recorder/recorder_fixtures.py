@@ -144,7 +144,9 @@ class CameraRigProc:
                 self.proc.wait(5)
 
 
-def start_recorder(tmp: Path, config: dict[str, Any]) -> RecorderProc:
+def start_recorder(tmp: Path, config: dict[str, Any],
+                   wrap: Callable[[list[str]], list[str]] | None = None) -> RecorderProc:
+    """``wrap`` rewrites the command line (e.g. a cgroup or rlimit wrapper that execs it)."""
     config = dict(config)
     config.setdefault("storage", {"path": str(tmp / "storage")})
     config.setdefault("restream", {"rtsp_port": 0})  # never a fixed port in tests
@@ -154,8 +156,8 @@ def start_recorder(tmp: Path, config: dict[str, Any]) -> RecorderProc:
     cfg_path.write_text(json.dumps(config))
     log_path = tmp / f"recorder-{port}.log"
     with log_path.open("wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "recorder", "serve", "--config", str(cfg_path)],
-                                stdout=log, stderr=subprocess.STDOUT)
+        argv = [sys.executable, "-m", "recorder", "serve", "--config", str(cfg_path)]
+        proc = subprocess.Popen(wrap(argv) if wrap else argv, stdout=log, stderr=subprocess.STDOUT)
     rp = RecorderProc(proc, f"http://127.0.0.1:{port}", cfg_path, Path(config["storage"]["path"]), log_path)
     try:
         rp.wait_health()

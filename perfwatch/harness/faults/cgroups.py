@@ -45,6 +45,9 @@ def list_cgroups(prefix: str = RESOURCE_PREFIX) -> list[Path]:
 
 class CgroupLimits:
     def __init__(self, *, cpu_cores: float | None = None, memory_bytes: int | None = None) -> None:
+        """Memory already in use by a process added later stays charged where it was (recent
+        kernels refuse ``memory.move_charge_at_immigrate``): start the process inside the group
+        (:meth:`wrap`) for the limit to count its whole footprint."""
         if cpu_cores is None and memory_bytes is None:
             raise FaultToolError("no limit asked for", hint="pass cpu_cores or memory_bytes")
         self.name = f"{RESOURCE_PREFIX}{secrets.token_hex(3)}"
@@ -104,6 +107,9 @@ class CgroupLimits:
     def set_memory_limit(self, memory_bytes: int) -> None:
         self.memory_bytes = memory_bytes
         _write(self._dir("memory") / "memory.limit_in_bytes", str(memory_bytes))
+
+    def memory_usage(self) -> int:
+        return int(_read(self._dir("memory") / "memory.usage_in_bytes"))
 
     def set_cpu_cores(self, cores: float | None) -> None:
         quota = -1 if cores is None else int(cores * _PERIOD_US)
