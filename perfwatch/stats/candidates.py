@@ -77,13 +77,12 @@ _MAD_TO_SD = 1.482602218505602
 _MAX_RHO = 0.9
 
 
-def long_run_factor(x: FloatArray, cuts: Sequence[int], min_size: int) -> float:
-    """Variance factor (1 + rho) / (1 - rho) of window means under lag-1 correlation rho
-    of the residuals around the current segment means (1.0 when rho <= 0).
+def residual_rho(x: FloatArray, cuts: Sequence[int]) -> float:
+    """Lag-1 correlation of the residuals around the current segment means.
 
     Slow drift and batches of runs on the same machine make neighbouring commits
-    alike; a mean of m commits then varies (1 + rho) / (1 - rho) times more than m
-    independent commits would (the AR(1) long-run variance).
+    alike (rho > 0); independent noise gives rho ~ 0 (after the -1/len bias of
+    subtracting each segment's mean is corrected).
     """
     bounds = [0, *cuts, x.size]
     num = den = 0.0
@@ -94,10 +93,7 @@ def long_run_factor(x: FloatArray, cuts: Sequence[int], min_size: int) -> float:
         # a segment mean removes 1/len of the variance and biases rho by -1/len
         num += float(np.dot(r[:-1], r[1:])) + float(np.dot(r, r)) / (b - a)
         den += float(np.dot(r, r))
-    if den <= 0.0:
-        return 1.0
-    rho = min(max(num / den, 0.0), _MAX_RHO)
-    return (1.0 + rho) / (1.0 - rho)
+    return num / den if den > 0.0 else 0.0
 
 
 @dataclass(frozen=True)
@@ -112,6 +108,7 @@ class History:
     min_size: int
     max_pvalue: float
     long_run: float = 1.0  # variance factor of window means for correlated noise
+    wandering: bool = False  # residuals significantly correlated: require sharp steps
 
     @classmethod
     def of(cls, y: FloatArray, x: FloatArray, *, sd: float, robust: float, min_size: int,
@@ -147,7 +144,7 @@ def test_candidate(h: History, cut: int, lo: int, hi: int) -> CandidateTest:
         and abs(diff) >= WANDER_RATIO * wander
         and abs(shift) >= MIN_EFFECT_SD * local_sd
         and shift * z > 0
-        and sharper_than_ramp(x[lo:hi], cut - lo, h.min_size)
+        and (not h.wandering or sharper_than_ramp(x[lo:hi], cut - lo, h.min_size))
     )
     return CandidateTest(cut, lo, hi, shift, se, z, pvalue, step_t, passed)
 
@@ -188,7 +185,11 @@ def _weakness(t: CandidateTest) -> tuple[int, float]:
 def prune(h: History, cuts: list[int]) -> list[CandidateTest]:
     """Drop failing candidates one at a time (weakest first) until all pass."""
     cuts = sorted(cuts)
-    h = replace(h, long_run=long_run_factor(h.x, cuts, h.min_size))
+    rho = residual_rho(h.x, cuts)
+    clipped = min(max(rho, 0.0), _MAX_RHO)
+    # AR(1) long-run variance of a mean; rho is significant beyond 2 / sqrt(n)
+    h = replace(h, long_run=(1.0 + clipped) / (1.0 - clipped),
+                wandering=rho > 2.0 / math.sqrt(h.x.size))
 
     def run(k: int) -> CandidateTest:
         lo = cuts[k - 1] if k > 0 else 0
