@@ -20,7 +20,8 @@ FULL = os.environ.get("PERFWATCH_BENCH_FULL", "") not in ("", "0", "false", "no"
 SEED = 20261126
 
 RESOLUTIONS = ("320x240", "1280x720", "1920x1080") if FULL else ("320x240",)
-STREAM_COUNTS = (1, 4, 16)
+# PERFWATCH_BENCH_STREAMS="4" narrows the recording scenarios for a quick local A/B.
+STREAM_COUNTS = tuple(int(n) for n in os.environ.get("PERFWATCH_BENCH_STREAMS", "1,4,16").split(","))
 FPS = 15.0
 BITRATE = {"320x240": "300k", "1280x720": "2M", "1920x1080": "4M"}
 SEGMENT_SECONDS = 2.0
