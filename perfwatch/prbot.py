@@ -159,8 +159,8 @@ def upsert_comment(client: GitHubClient, pr_number: int, body: str, *,
         client.update_comment(keep, body)
         return "updated", keep, removed
     created = client.create_comment(pr_number, body).id
-    mine = _marked(client, pr_number, marker)
-    keep = mine[0] if mine else created
+    mine = sorted({created, *_marked(client, pr_number, marker)})  # even if not listed yet
+    keep = mine[0]
     removed = _delete_all(client, [c for c in mine if c != keep])
     if keep != created:  # another job won the race: put this job's body in the survivor
         client.update_comment(keep, body)

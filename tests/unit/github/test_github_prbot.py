@@ -6,6 +6,7 @@ import json
 import threading
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
 from fake_github import FakeGitHub, Fault
@@ -258,3 +259,27 @@ def test_accept_label_updates_check_and_comment_without_rerunning(
                                                                         "success"]
     assert not any("accepted by" in c["body"] for c in fake.comments_on(2))
     assert fake.violations == []
+
+
+def test_a_new_comment_missing_from_a_lagging_listing_is_still_deduplicated(
+    clock: FakeClock,
+) -> None:
+    marker = marker_for("m")
+    listings = [[], [{"id": 3, "body": marker + "\nother job", "user": {"login": "bot"}}]]
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(f"{request.method} {request.url.path}")
+        if request.method == "GET":
+            return httpx.Response(200, json=listings.pop(0))
+        if request.method == "POST":
+            return httpx.Response(201, json={"id": 5, "body": "b", "user": {"login": "bot"}})
+        if request.method == "PATCH":
+            return httpx.Response(200, json={"id": 3, "body": "b", "user": {"login": "bot"}})
+        return httpx.Response(204)
+
+    http = httpx.Client(base_url="https://api.github.com", transport=httpx.MockTransport(handler))
+    gh = GitHubClient(http, "o/r", sleep=clock.sleep, clock=clock.time)
+    action, keep, removed = prbot.upsert_comment(gh, 2, marker + "\nb", marker=marker)
+    assert (action, keep, removed) == ("updated", 3, 1)
+    assert "DELETE /repos/o/r/issues/comments/5" in calls
