@@ -23,7 +23,7 @@ from benchmarks.common import CACHE_TIMEOUT, FPS, FULL, ROUNDS, SEGMENT_SECONDS,
 from benchmarks.procs import Recorder, cameras, recorder, wait_streams
 from benchmarks.scenarios import measure
 
-RAMP = (4, 8, 16, 32, 48, 64) if FULL else (4, 8, 16, 32)
+RAMP = (8, 16, 32, 48, 64, 96, 128) if FULL else (8, 16, 32, 48, 64)
 STEP_SECONDS = 3 * SEGMENT_SECONDS
 LATENCY_BOUND = "5.0"  # a bucket bound of the recorder's histogram, seconds
 SUSTAIN_SECONDS = 300.0 if FULL else 30.0
@@ -118,7 +118,7 @@ class LoadStreamLimit:
     setup_cache.timeout = CACHE_TIMEOUT  # type: ignore[attr-defined]
 
     def track_stream_limit(self, cache: Cache) -> object:
-        """Most 320x240 cameras recorded with no drops and on time (ramp 4, 8, 16, 32)."""
+        """Most 320x240 cameras recorded with no drops and on time (ramp 8 ... 64)."""
         return samples(cache["limit"])
 
     track_stream_limit.unit = "streams"  # type: ignore[attr-defined]
