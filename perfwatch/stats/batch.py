@@ -34,7 +34,8 @@ def _sorted_median(block: FloatArray) -> FloatArray:
 def levels_matrix(samples: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Per-commit log medians and within-run standard errors of the medians.
 
-    ``samples`` has shape (series, commits, samples) with positive values. The
+    ``samples`` has shape (series, commits, samples) with positive values (float32 is
+    fine: it is converted block by block). The
     within-run error is computed on an evenly spaced subsample of commits (it is only
     used through its median); other commits get the subsample's median.
     """
@@ -42,11 +43,11 @@ def levels_matrix(samples: FloatArray) -> tuple[FloatArray, FloatArray]:
     medians = np.empty((n_series, n_commits))
     rows = max(1, _BLOCK_VALUES // max(1, n_commits * k))
     for a in range(0, n_series, rows):
-        medians[a : a + rows] = _sorted_median(samples[a : a + rows])
+        medians[a : a + rows] = _sorted_median(np.asarray(samples[a : a + rows], np.float64))
     within = np.zeros((n_series, n_commits))
     if k >= 3:
         pick = np.unique(np.linspace(0, n_commits - 1, min(n_commits, WITHIN_SUBSAMPLE)).astype(int))
-        sub = samples[:, pick, :]
+        sub = np.asarray(samples[:, pick, :], dtype=np.float64)
         mad = _sorted_median(np.abs(sub - medians[:, pick, None]))
         se = MEDIAN_SE * MAD_TO_SD * mad / medians[:, pick] / math.sqrt(k)
         within[:] = np.median(se, axis=1)[:, None]
@@ -63,7 +64,7 @@ def detect_batch(
     """:func:`detect_change_points` for every series of a (series, commits, samples) array
     of positive values with no gaps."""
     del rng
-    values, within = levels_matrix(np.asarray(samples, dtype=np.float64))
+    values, within = levels_matrix(samples)
     return [
         detect_levels(values[i], within[i], min_size=min_size, max_pvalue=max_pvalue)
         for i in range(values.shape[0])

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.ndimage import maximum_filter1d
 
 __all__ = ["ScanResult", "binary_segmentation", "local_candidates", "merge_candidates", "scan", "scan_pvalue"]
 
@@ -31,18 +30,27 @@ class ScanResult:
     z: float  # signed standardised difference at the split (right minus left)
 
 
+@functools.lru_cache(maxsize=1024)
+def _scan_weights(n: int, min_size: int) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Split sizes t, 1/t and 1/(n-t) of a scan (cached: they depend on n only)."""
+    left = np.arange(min_size, n - min_size + 1, dtype=np.float64)
+    return left, 1.0 / left, 1.0 / (n - left)
+
+
 def scan(x: FloatArray, sd: float, min_size: int) -> ScanResult | None:
     """Best split of ``x`` with at least ``min_size`` points on each side."""
     n = x.size
     if n < 2 * min_size:
         return None
     csum = np.cumsum(x)
-    left = np.arange(min_size, n - min_size + 1)
-    mean_left = csum[left - 1] / left
-    mean_right = (csum[-1] - csum[left - 1]) / (n - left)
-    z = (mean_right - mean_left) / (sd * np.sqrt(1.0 / left + 1.0 / (n - left)))
-    best = int(np.argmax(np.abs(z)))
-    return ScanResult(split=int(left[best]), z=float(z[best]))
+    left, inv_left, inv_right = _scan_weights(n, min_size)
+    head = csum[min_size - 1 : n - min_size]
+    diff = (csum[-1] - head) * inv_right - head * inv_left
+    # |Z_t| = |diff_t| / (sd * sqrt(1/t + 1/(n-t))): compare squares, one sqrt at the end
+    score = diff * diff / (inv_left + inv_right)
+    best = int(np.argmax(score))
+    z = float(diff[best]) / (sd * float(np.sqrt(inv_left[best] + inv_right[best])))
+    return ScanResult(split=int(left[best]), z=z)
 
 
 def scan_pvalue(z: float, n: int, min_size: int) -> float:
@@ -109,14 +117,15 @@ def local_candidates(
     h = min_size
     csum = np.concatenate([[0.0], np.cumsum(x)])
     while 2 * h <= x.size and h <= max_bandwidth:
-        t = np.arange(h, x.size - h + 1)
-        diff = (csum[t + h] - csum[t]) / h - (csum[t] - csum[t - h]) / h
-        z = np.abs(diff) / (sd * math.sqrt(2.0 / h))
-        if z.size:
-            local_max = maximum_filter1d(z, size=2 * h + 1, mode="constant", cval=0.0)
-            threshold = _scan_threshold(2 * h, min_size, max_pvalue)
-            hits = np.flatnonzero((z >= local_max) & (z >= threshold))
-            found.extend(int(t[k]) for k in hits)
+        mid = csum[h : x.size - h + 1]
+        # |mean right - mean left| / (sd sqrt(2/h)) at t = h .. n-h
+        z = np.abs(csum[2 * h :] + csum[: x.size - 2 * h + 1] - 2.0 * mid)
+        z *= 1.0 / (h * sd * math.sqrt(2.0 / h))
+        above = np.flatnonzero(z >= _scan_threshold(2 * h, min_size, max_pvalue))
+        for k in above:  # rare: keep only the largest within one bandwidth
+            a, b = max(0, int(k) - h), min(z.size, int(k) + h + 1)
+            if z[k] >= z[a:b].max():
+                found.append(int(k) + h)
         h *= 2
     return sorted(set(found))
 

@@ -1,0 +1,90 @@
+"""On-disk cache of incremental detection states, one file for a whole suite.
+
+Format (numpy ``.npz``, no pickles): ``header`` is a JSON document
+``{"format": "perfwatch-detection-cache", "version": 1, "keys": [...]}`` naming the
+series in order; ``offsets`` (int64, len(keys) + 1) cut the concatenated ``levels``
+and ``within`` arrays into series; ``scalars`` holds per series
+``[log_scale, noise, state_version]``; ``changes`` holds rows
+``[series, index, pvalue, rel_change, ci_low, ci_high]``. A file of another format
+version is refused with a hint (delete it: the next run rebuilds it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+from perfwatch.errors import ResultsFormatError
+from perfwatch.stats.changepoint import ChangePoint
+from perfwatch.stats.incremental import STATE_VERSION, DetectionState
+
+__all__ = ["CACHE_FORMAT", "CACHE_VERSION", "load_cache", "save_cache"]
+
+CACHE_FORMAT = "perfwatch-detection-cache"
+CACHE_VERSION = 1
+
+
+def save_cache(path: Path, states: Mapping[str, DetectionState]) -> None:
+    """Write all states atomically (temporary file + rename)."""
+    keys = list(states)
+    offsets = np.zeros(len(keys) + 1, dtype=np.int64)
+    for i, k in enumerate(keys):
+        offsets[i + 1] = offsets[i] + states[k].levels.size
+    levels = np.concatenate([states[k].levels for k in keys]) if keys else np.zeros(0)
+    within = np.concatenate([states[k].within_se for k in keys]) if keys else np.zeros(0)
+    scalars = np.array([[float(states[k].log_scale), states[k].noise, states[k].version]
+                        for k in keys], dtype=np.float64).reshape(-1, 3)
+    rows = [[i, c.index, c.pvalue, c.rel_change, c.ci_low, c.ci_high]
+            for i, k in enumerate(keys) for c in states[k].changes]
+    changes = np.array(rows, dtype=np.float64).reshape(-1, 6)
+    header = json.dumps({"format": CACHE_FORMAT, "version": CACHE_VERSION, "keys": keys})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, header=np.array(header), offsets=offsets, levels=levels,
+                     within=within, scalars=scalars, changes=changes)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _bad(path: Path, what: str) -> ResultsFormatError:
+    return ResultsFormatError(f"detection cache {path} is unusable: {what}",
+                              hint="delete the file; the next run rebuilds it", path=path)
+
+
+def load_cache(path: Path) -> dict[str, DetectionState]:
+    """Read the states written by :func:`save_cache` (an empty dict if there is no file)."""
+    if not path.exists():
+        return {}
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            header = json.loads(str(data["header"]))
+            offsets, levels, within = data["offsets"], data["levels"], data["within"]
+            scalars, changes = data["scalars"], data["changes"]
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as err:
+        raise _bad(path, f"cannot read it ({err})") from None
+    if header.get("format") != CACHE_FORMAT or header.get("version") != CACHE_VERSION:
+        raise _bad(path, f"format {header.get('format')!r} version {header.get('version')!r}, "
+                         f"expected {CACHE_FORMAT!r} version {CACHE_VERSION}")
+    keys = header["keys"]
+    by_series: dict[int, list[ChangePoint]] = {}
+    for row in changes:
+        by_series.setdefault(int(row[0]), []).append(
+            ChangePoint(int(row[1]), float(row[2]), float(row[3]), float(row[4]), float(row[5])))
+    out: dict[str, DetectionState] = {}
+    for i, k in enumerate(keys):
+        if int(scalars[i, 2]) != STATE_VERSION:
+            continue  # a state of another version is rebuilt, not trusted
+        a, b = int(offsets[i]), int(offsets[i + 1])
+        out[k] = DetectionState(levels[a:b].copy(), within[a:b].copy(), bool(scalars[i, 0]),
+                                tuple(by_series.get(i, [])), float(scalars[i, 1]))
+    return out
