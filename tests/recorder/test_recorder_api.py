@@ -85,3 +85,15 @@ def test_unknown_route_and_method_are_json(rec: RecorderProc) -> None:
     _err(rec.client.put("/api/streams"), 405)
     _err(rec.client.get("/api/clip?stream=cam0&start=1000&end=1010"), 404)
     assert rec.get("/api/recordings", start="2025-11-24T16:00:00", end="2025-11-24T17:00:00") == []
+
+
+def test_restream_is_mounted_when_present(rec: RecorderProc) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("recorder.restream") is None:
+        pytest.skip("no restream module in this checkout")
+    from recorder import restream
+
+    if not hasattr(restream, "setup"):
+        pytest.skip("restream has no setup() yet")
+    assert rec.client.get("/restream").status_code == 200

@@ -110,6 +110,8 @@ def test_camera_outage_resumes_quickly(mock_cameras: Callable[..., CameraRigProc
     segs = _segments(rec, "cam0")
     before = max((s for s in segs if s.start < t_down + 0.5), key=lambda s: s.end)
     after = min((s for s in segs if s.start > t_up), key=lambda s: s.start)
+    print(json.dumps({"outage_s": t_up - t_down, "resume_after_return_s": after.start - t_up,
+                      "gap_s": after.start - before.end}))
     assert after.start - t_up <= 3.0, f"resumed {after.start - t_up:.2f} s after the camera came back"
     assert after.start - before.end <= (t_up - t_down) + SEG
     st = rec.get("/api/streams/cam0")
@@ -136,3 +138,31 @@ def test_full_disk_rotates_and_keeps_recording(mock_cameras: Callable[..., Camer
         segs = _check_storage(disk / "storage")
         assert len(segs) >= 3 and segs[-1].end > segs[0].start + 5  # rotated: old ones deleted
         assert shutil.disk_usage(disk).used > 0
+
+
+def test_stalled_camera_is_reconnected_by_the_watchdog(
+        mock_cameras: Callable[..., CameraRigProc],  # noqa: F811
+        recorder_proc: Callable[..., RecorderProc],  # noqa: F811
+        tmp_path: Path) -> None:
+    rig = mock_cameras(count=1)
+    rec = recorder_proc(_config(tmp_path / "storage", rig))
+    rec.wait_for(lambda: len(_segments(rec, "cam0")) >= 2, 30, "2 segments")
+    rig.fault("cam0", "stall", seconds=4)  # socket stays open, no data: only a timeout can tell
+    rec.wait_for(lambda: rec.get("/api/streams/cam0")["reconnects"] >= 1, 15, "a watchdog reconnect")
+    t_fault_seen = time.time()
+    rec.wait_for(lambda: any(s.start > t_fault_seen for s in _segments(rec, "cam0")), 20, "recording again")
+    assert rec.get("/api/streams/cam0")["connected"]
+
+
+def test_transcoded_stream_added_over_the_api(mock_cameras: Callable[..., CameraRigProc],  # noqa: F811
+                                              recorder_proc: Callable[..., RecorderProc],  # noqa: F811
+                                              tmp_path: Path) -> None:
+    rig = mock_cameras(count=1)
+    rec = recorder_proc({"storage": {"path": str(tmp_path / "storage")}, "segment_seconds": SEG})
+    r = rec.client.post("/api/streams", json={"name": "tx", "url": rig.urls[0], "transcode": {
+        "codec": "libx264", "preset": "ultrafast", "bitrate": 200_000}})
+    assert r.status_code == 201, r.text
+    rec.wait_for(lambda: len(_segments(rec, "tx")) >= 3, 30, "3 transcoded segments")
+    assert rec.stop() == 0
+    segs = _check_storage(rec.storage)
+    assert {s.stream for s in segs} == {"tx"} and all(s.keyframes >= 1 for s in segs)

@@ -36,6 +36,8 @@ __all__ = ["MAX_CLIP_SECONDS", "build_app"]
 
 log = logging.getLogger(__name__)
 MAX_CLIP_SECONDS = 6 * 3600.0
+_ROUTES_HINT = ("routes: GET /health, GET /metrics, GET|POST|DELETE /api/streams, GET /api/recordings, "
+                "GET /api/clip, GET /api/storage")
 RECORDER: web.AppKey[Recorder] = web.AppKey("recorder", Recorder)
 
 _STATUS = {ConfigError: 400, StreamExistsError: 409, UnknownStreamError: 404, TranscodeUnavailable: 422}
@@ -62,7 +64,7 @@ async def errors_middleware(request: web.Request,
     except web.HTTPException as err:
         if err.status < 400:
             raise
-        return _json_error(err.status, err.reason, "see the API description in recorder/README")
+        return _json_error(err.status, err.reason, _ROUTES_HINT)
     except Exception as err:
         log.exception("unexpected error on %s", request.path)
         return _json_error(500, f"internal error: {type(err).__name__}: {err}")
