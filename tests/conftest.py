@@ -3,6 +3,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+# Tier selection (load / failure opt-in), leftover check, per-tier JUnit XML + job summary.
+pytest_plugins = ["conftest_plugins.tiers", "conftest_plugins.leftovers", "conftest_plugins.summary"]
+
 
 @pytest.fixture
 def rng() -> np.random.Generator:

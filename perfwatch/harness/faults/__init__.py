@@ -14,7 +14,7 @@ Each tool is a context manager that undoes its fault on exit, also when the body
 
 from __future__ import annotations
 
-from perfwatch.harness.faults._system import RESOURCE_PREFIX, is_root
+from perfwatch.harness.faults._system import RESOURCE_PREFIX, is_root, owned_prefix
 from perfwatch.harness.faults.cgroups import CgroupLimits, CgroupStats, list_cgroups
 from perfwatch.harness.faults.errors import FaultToolError, NeedsRootError
 from perfwatch.harness.faults.leaks import Leftovers, child_pids, find_leftovers
@@ -54,6 +54,7 @@ __all__ = [
     "mounts_under",
     "nofile_limit",
     "open_fds",
+    "owned_prefix",
     "remount_tmpfs",
     "tmpfs_mount",
 ]

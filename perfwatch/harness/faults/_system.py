@@ -8,10 +8,15 @@ from collections.abc import Sequence
 
 from perfwatch.harness.faults.errors import FaultToolError, NeedsRootError
 
-__all__ = ["RESOURCE_PREFIX", "is_root", "require_root", "run_tool"]
+__all__ = ["RESOURCE_PREFIX", "is_root", "owned_prefix", "require_root", "run_tool"]
 
-# Every resource a fault tool creates carries this prefix, so a leak check can find it.
+# Every resource a fault tool creates carries this prefix and the creating process's pid, so a
+# leak check finds its own leftovers and never touches those of another test run going on.
 RESOURCE_PREFIX = "pwfault"
+
+
+def owned_prefix(pid: int | None = None) -> str:
+    return f"{RESOURCE_PREFIX}{os.getpid() if pid is None else pid}x"
 
 
 def is_root() -> bool:

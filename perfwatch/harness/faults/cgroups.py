@@ -16,7 +16,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from perfwatch.harness.faults._system import RESOURCE_PREFIX, require_root
+from perfwatch.harness.faults._system import owned_prefix, require_root
 from perfwatch.harness.faults.errors import FaultToolError
 
 __all__ = ["CgroupLimits", "CgroupStats", "list_cgroups"]
@@ -34,7 +34,9 @@ class CgroupStats:
     oom_kills: int
 
 
-def list_cgroups(prefix: str = RESOURCE_PREFIX) -> list[Path]:
+def list_cgroups(prefix: str | None = None) -> list[Path]:
+    """cgroups this process created (or those named with ``prefix``)."""
+    prefix = owned_prefix() if prefix is None else prefix
     found: list[Path] = []
     for controller in ("cpu", "memory"):
         base = CGROUP_ROOT / controller
@@ -50,7 +52,7 @@ class CgroupLimits:
         (:meth:`wrap`) for the limit to count its whole footprint."""
         if cpu_cores is None and memory_bytes is None:
             raise FaultToolError("no limit asked for", hint="pass cpu_cores or memory_bytes")
-        self.name = f"{RESOURCE_PREFIX}{secrets.token_hex(3)}"
+        self.name = f"{owned_prefix()}{secrets.token_hex(3)}"
         self.cpu_cores = cpu_cores
         self.memory_bytes = memory_bytes
         self._dirs: list[Path] = []

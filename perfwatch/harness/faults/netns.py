@@ -20,7 +20,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from perfwatch.harness.faults._system import RESOURCE_PREFIX, require_root, run_tool
+from perfwatch.harness.faults._system import owned_prefix, require_root, run_tool
 from perfwatch.harness.faults.errors import FaultToolError
 
 __all__ = ["NetnsPair", "list_namespaces"]
@@ -36,7 +36,9 @@ class NetnsEnd:
     address: str  # without prefix length
 
 
-def list_namespaces(prefix: str = RESOURCE_PREFIX) -> list[str]:
+def list_namespaces(prefix: str | None = None) -> list[str]:
+    """Namespaces this process created (or those named with ``prefix``)."""
+    prefix = owned_prefix() if prefix is None else prefix
     if not _NETNS_DIR.is_dir():
         return []
     return sorted(p.name for p in _NETNS_DIR.iterdir() if p.name.startswith(prefix))
@@ -47,7 +49,7 @@ class NetnsPair:
 
     def __init__(self, *, subnet_octets: tuple[int, int] = (77, 1)) -> None:
         token = secrets.token_hex(3)
-        self.name = f"{RESOURCE_PREFIX}{token}"
+        self.name = f"{owned_prefix()}{token}"
         net = f"10.{subnet_octets[0]}.{subnet_octets[1]}"
         self.a = NetnsEnd(f"{self.name}a", f"pwa{token}", f"{net}.1")
         self.b = NetnsEnd(f"{self.name}b", f"pwb{token}", f"{net}.2")

@@ -142,7 +142,10 @@ class FaultProxy:
         self._abort_all(rst=False)
         if self._flowing is not None:
             self._flowing.set()
-        await asyncio.sleep(0)
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
 
     @property
     def address(self) -> tuple[str, int]:
