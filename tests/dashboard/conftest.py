@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 from dashboard_asvproject import AsvProject
-from dashboard_planted import Published, build_planted
+from dashboard_planted import REGRESSION_AT, Published, build_planted
 
 from perfwatch.adapters.asv_config import load_asv_config
 from perfwatch.commands.serve import make_server
-from perfwatch.publish import PublishOptions, publish
+from perfwatch.publish import CompareRequest, PublishOptions, publish
 
 
 @pytest.fixture(scope="session")
@@ -24,7 +24,9 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Published:
     flame.mkdir(parents=True)
     (flame / "bench_ingest.time_remux-flamegraph.svg").write_text(
         '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')
-    report = publish(load_asv_config(project.config), options=PublishOptions(seed=1))
+    pr = CompareRequest(project.shas[REGRESSION_AT - 1], project.shas[REGRESSION_AT])
+    report = publish(load_asv_config(project.config),
+                     options=PublishOptions(seed=1, compares=(pr,)))
     return Published(project, report)
 
 

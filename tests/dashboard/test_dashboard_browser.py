@@ -172,6 +172,23 @@ def test_series_page_draws_expected_traces(watched: Watched, dashboard_url: str,
     assert watched.errors == []
 
 
+def test_comparison_page_shows_effects_and_samples(watched: Watched, dashboard_url: str,
+                                                   published: Published) -> None:
+    [path] = published.report.compare_pages
+    page = watched.page
+    page.goto(f"{dashboard_url}/perfwatch/compare/{path.name}")
+    page.wait_for_selector("#effect .main-svg")
+    effect = page.evaluate("() => document.getElementById('effect').data[0]")
+    assert len(effect["y"]) == published.report.n_series
+    remux = [i for i, label in enumerate(effect["y"]) if "time_remux" in label]
+    assert len(remux) == 2 and all(35 < effect["x"][i] < 45 for i in remux)
+    # base against head samples for the two regressed series
+    assert page.locator("div[id^=dist] .main-svg").count() >= 2
+    assert "regression" in page.locator("table").inner_text()
+    watched.shot("compare")
+    assert watched.errors == []
+
+
 def test_pages_work_from_file_url(watched: Watched, published: Published,
                                   tmp_path: Path) -> None:
     copy = tmp_path / "perfwatch"
