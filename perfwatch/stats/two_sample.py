@@ -8,6 +8,7 @@ read off the sorted pairwise differences at the Mann-Whitney critical value).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -38,7 +39,19 @@ class TwoSampleResult:
     confidence: float = 0.95  # level of [ci_low, ci_high]
 
 
+@functools.lru_cache(maxsize=256)
+def _null_cdf_cached(m: int, n: int) -> FloatArray:
+    cdf = _null_cdf(m, n)
+    cdf.flags.writeable = False
+    return cdf
+
+
 def mwu_null_cdf(m: int, n: int) -> FloatArray:
+    """``P(U <= u)`` for u = 0..m*n under H0 without ties (exact; cached, read-only)."""
+    return _null_cdf_cached(min(m, n), max(m, n))
+
+
+def _null_cdf(m: int, n: int) -> FloatArray:
     """``P(U <= u)`` for u = 0..m*n under H0 without ties (exact, by counting).
 
     The counts are the coefficients of the Gaussian binomial ``[m+n choose m]_q``:
@@ -92,10 +105,16 @@ def hodges_lehmann(
 
 
 def _pvalue(base: FloatArray, head: FloatArray) -> tuple[float, float]:
+    """U of head against base and its two-sided p: exact (counting) without ties and for
+    samples of at most 60, else the normal approximation with tie correction."""
     has_ties = np.unique(np.concatenate([base, head])).size < base.size + head.size
-    small = max(base.size, head.size) <= _EXACT_MAX_N
-    method = "exact" if small and not has_ties else "asymptotic"
-    res = sps.mannwhitneyu(head, base, alternative="two-sided", method=method)
+    if max(base.size, head.size) <= _EXACT_MAX_N and not has_ties:
+        u = int(np.count_nonzero(head[:, None] > base[None, :]))
+        cdf = mwu_null_cdf(base.size, head.size)
+        lower = float(cdf[u])
+        upper = float(cdf[base.size * head.size - u])  # P(U >= u) by symmetry
+        return float(u), min(1.0, 2.0 * min(lower, upper))
+    res = sps.mannwhitneyu(head, base, alternative="two-sided", method="asymptotic")
     return float(res.statistic), float(min(1.0, res.pvalue))
 
 
