@@ -125,3 +125,27 @@ def test_full_cache_raises_write_failed_and_leaves_no_file(tmp_path: Path, rng: 
             _segment_clip(clip, cache, 30.0)
         assert info.value.errno in (errno.ENOSPC, errno.EINVAL, None)
         assert list(cache.iterdir()) == []
+
+
+def test_leftover_cache_files_are_salvaged_at_start(tmp_path: Path, rng: np.random.Generator) -> None:
+    from recorder.config import RecorderConfig, StorageConfig
+    from recorder.service import Recorder
+
+    clip = encode_test_clip(tmp_path / "clip.mp4", seconds=4.0, fps=15, gop=15, rng=rng)
+    storage = tmp_path / "storage"
+    cache = storage / ".cache"
+    segs, _, _ = _segment_clip(clip, cache, 2.0, t0=1_764_000_000.0)
+    whole, cut = segs[0], segs[1]
+    data = cut.cache_path.read_bytes()
+    cut.cache_path.write_bytes(data[: len(data) * 2 // 3])  # a crash mid-write: tail missing
+    (cache / "cam0@1764000099.000-1-1.mp4").write_bytes(b"garbage")
+    rec = Recorder(RecorderConfig(storage=StorageConfig(storage, cache)))
+    rec.start()
+    rec.stop()
+    index = SegmentIndex(storage / ".index" / "segments.db")
+    got = index.query("cam0")
+    assert [s.packets for s in got][0] == whole.packets
+    assert len(got) == 2 and 0 < got[1].packets < cut.packets
+    assert got[0].start == pytest.approx(whole.start, abs=1e-3)
+    assert all(validate_segment(storage / s.path, s.packets) is None for s in got)
+    assert list(cache.iterdir()) == []

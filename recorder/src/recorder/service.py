@@ -20,6 +20,7 @@ from recorder.ingest import StreamStatus, StreamWorker, Writer, segment_writer_f
 from recorder.latency import LatencyRecorder
 from recorder.mover import SegmentMover
 from recorder.retention import StorageMaintainer, free_space_floor
+from recorder.salvage import salvage_cache_file
 from recorder.transcode import TranscodeWriter, check_encoder
 
 __all__ = ["Recorder", "StorageReport"]
@@ -80,13 +81,18 @@ class Recorder:
         self.index.close()
 
     def _clean_leftovers(self) -> None:
-        """Cache files of a previous run and hidden partial copies are incomplete: remove them."""
-        stale = [p for p in self.cache.glob("*") if p.is_file()]
-        stale += list(self.storage.rglob(".*.partial"))
-        for p in stale:
+        """Salvage cache files of a crashed run; remove hidden partial copies (never indexed)."""
+        salvaged = 0
+        for path in sorted(p for p in self.cache.glob("*") if p.is_file()):
+            seg = salvage_cache_file(path)
+            if seg is not None:
+                self.mover.submit(seg)
+                salvaged += 1
+        partial = list(self.storage.rglob(".*.partial"))
+        for p in partial:
             p.unlink(missing_ok=True)
-        if stale:
-            log.info("removed %d leftover partial files", len(stale))
+        if salvaged or partial:
+            log.info("salvaged %d cache files, removed %d partial copies", salvaged, len(partial))
 
     def add_stream(self, stream: StreamConfig) -> StreamStatus:
         if stream.transcode is not None:
