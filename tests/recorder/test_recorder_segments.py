@@ -144,8 +144,7 @@ def test_leftover_cache_files_are_salvaged_at_start(tmp_path: Path, rng: np.rand
     rec.stop()
     index = SegmentIndex(storage / ".index" / "segments.db")
     got = index.query("cam0")
-    assert [s.packets for s in got][0] == whole.packets
-    assert len(got) == 2 and 0 < got[1].packets < cut.packets
+    assert len(got) == 2 and got[0].packets == whole.packets and 0 < got[1].packets < cut.packets
     assert got[0].start == pytest.approx(whole.start, abs=1e-3)
     assert all(validate_segment(storage / s.path, s.packets) is None for s in got)
     assert list(cache.iterdir()) == []
