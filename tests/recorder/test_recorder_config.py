@@ -84,3 +84,15 @@ def test_unreadable_or_invalid_file(tmp_path: Path) -> None:
     bad.write_text("segment_seconds = [")
     with pytest.raises(ConfigError, match="not valid"):
         load_config(bad)
+
+
+def test_main_entry_point_reports_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from recorder.__main__ import main
+
+    assert main(["serve", "--config", str(tmp_path / "missing.toml")]) == 2
+    assert "cannot read config" in capsys.readouterr().err
+    assert main(["bogus"]) == 2
+    assert main([]) == 2
+    with pytest.raises(SystemExit) as info:
+        main(["cameras", "--help"])
+    assert info.value.code == 0 and "--count" in capsys.readouterr().out
