@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-unit bench eval lint typecheck system-deps clean
+.PHONY: demo demo-synthetic test test-unit bench eval lint typecheck system-deps clean
 
 $(STAMP): pyproject.toml recorder/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,8 +17,12 @@ $(STAMP): pyproject.toml recorder/pyproject.toml
 system-deps:
 	bash scripts/system-deps.sh
 
-## The main job on the embedded default.
+## The main job on the embedded default: a scratch recorder history through the whole loop.
 demo: $(STAMP)
+	$(PY) -m demo
+
+## A seconds-long variant on a seeded synthetic asv history (no benchmarks run).
+demo-synthetic: $(STAMP)
 	$(PY) -m perfwatch.demo
 
 ## Everything CI runs.

@@ -72,7 +72,7 @@ class Remux:
     params = [list(SIZES)]
     param_names = ["resolution"]
     number = 1
-    repeat = (10, 20, 20.0)
+    repeat = (6, 12, 10.0)
     warmup_time = 0.0
     timeout = 300
     version = "1"
