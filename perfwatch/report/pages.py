@@ -71,6 +71,10 @@ def _pct(x: float) -> str:
     return f"{100 * x:+.1f}%"
 
 
+def _q(q: float) -> str:
+    return "< 0.0001" if q < 1e-4 else f"{q:.2g}"
+
+
 def _page(title: str, body: str, *, root: str, plotly: bool) -> str:
     script = f'<script src="{root}{PLOTLY_JS}"></script>' if plotly else ""
     nav = (f'<a href="{root}../index.html">asv dashboard</a>'
@@ -113,7 +117,7 @@ def _finding_row(f: Finding) -> str:
             f'<td class="muted">{_pct(c.ci[0])} … {_pct(c.ci[1])}</td>'
             f'<td><a href="{escape(f.commit_url)}"><code>{c.commit[:8]}</code></a> '
             f'<span class="muted">{escape(f.summary[:60])}</span></td>'
-            f"<td>{c.qvalue if c.qvalue is not None else c.pvalue:.2g}</td></tr>")
+            f"<td>{_q(c.qvalue if c.qvalue is not None else c.pvalue)}</td></tr>")
 
 
 def _machine_summary(findings: Sequence[Finding], machines: Sequence[str]) -> str:
@@ -170,8 +174,8 @@ class Headline:
     url: str
 
 
-def series_page(fig: go.Figure | FigureSpec, *, title: str, headlines: Sequence[Headline], n_commits: int,
-                links: Sequence[Link]) -> str:
+def series_page(fig: go.Figure | FigureSpec, *, title: str, headlines: Sequence[Headline],
+                n_commits: int, links: Sequence[Link]) -> str:
     """One series: what changed where (headline), the figure, links (profiles, asv, flamegraphs)."""
     if headlines:
         top = "".join(_headline(h.change, h.before, h.after, h.date, h.url) for h in headlines)
@@ -195,7 +199,7 @@ def _comparison_row(c: Comparison) -> str:
     return (f"<tr><td>{escape(c.key.label)}</td><td>{escape(c.key.machine)}</td>"
             f'<td class="{cls}">{c.verdict.value}{extra}</td><td>{_pct(c.rel_change)}</td>'
             f'<td class="muted">{_pct(c.ci[0])} … {_pct(c.ci[1])}</td>'
-            f"<td>{c.n_base} / {c.n_head}</td><td>{c.qvalue:.2g}</td></tr>")
+            f"<td>{c.n_base} / {c.n_head}</td><td>{_q(c.qvalue)}</td></tr>")
 
 
 def comparison_page(effect: go.Figure | FigureSpec,
