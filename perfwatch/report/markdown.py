@@ -63,11 +63,14 @@ class CommentContext:
 def escape(text: str) -> str:
     """Text from results as inert markdown: one line, no markup, mentions or autolinks."""
     text = _CONTROL.sub(" ", text)
-    text = html.escape(text, quote=True)
-    text = _MD_SPECIAL.sub(r"\\\1", text)
+    # Break mentions, issue refs and autolinks first, on the raw text: done after HTML
+    # escaping, the "#" of an entity such as "&#x27;" would be split and shown as garbage.
     text = text.replace("@", "@" + _ZWJ).replace("#", "#" + _ZWJ)
     text = text.replace("://", ":" + _ZWJ + "//")
-    return re.sub(r"(?i)www\.", lambda m: m.group(0)[:3] + _ZWJ + ".", text)
+    text = re.sub(r"(?i)www\.", lambda m: m.group(0)[:3] + _ZWJ + ".", text)
+    # Quotes are inert in markdown text; escaping only <, > and & keeps entities "#"-free.
+    text = html.escape(text, quote=False)
+    return _MD_SPECIAL.sub(r"\\\1", text)
 
 
 MARKER_PREFIX = "<!-- perfwatch:pr-comment machine="

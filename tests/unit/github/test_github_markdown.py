@@ -136,6 +136,12 @@ def test_escape_breaks_every_kind_of_markup() -> None:
                    "  l m")
 
 
+def test_escape_keeps_quotes_and_entities_readable() -> None:
+    # asv params are reprs: quotes must show as quotes, not as a split "&#x27;" entity
+    assert escape("time_remux('640x360')") == "time\\_remux('640x360')"
+    assert escape("<a href='x'>#1</a>") == "&lt;a href='x'&gt;#\u200d1&lt;/a&gt;"
+
+
 def test_relabel_verdict_toggles_acceptance_only_on_regression_lines() -> None:
     failing = render_comment(_mixed(), context=CONTEXT).splitlines()[1]
     accepted = relabel_verdict(failing, "Codertocat")
