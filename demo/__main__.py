@@ -22,6 +22,7 @@ from pathlib import Path
 
 from demo.history import STEPS, History, build_history
 from demo.pipeline import (
+    SERVE_PORT,
     Layout,
     StepFailed,
     benchmark,
@@ -48,7 +49,7 @@ class Progress:
 def _findings(detected: dict[str, object], history: History) -> tuple[list[str], bool]:
     """One line per finding, and whether it matches what was planted (and nothing else)."""
     index = {sha: i for i, sha in enumerate(history.shas)}
-    planted = {(i, STEPS[i].planted) for i, s in enumerate(STEPS) if s.planted}
+    planted = {(i, s.planted) for i, s in enumerate(STEPS) if s.planted}
     lines, found = [], set()
     changes = detected.get("changes", [])
     assert isinstance(changes, list)
@@ -119,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  flamegraphs          {layout.profiles}/{{base,head}}/")
     print(f"  flamegraph diff      {diff}")
     print(f"  dashboard            {layout.html}/index.html  (perfwatch: perfwatch/index.html)")
-    print(f"  serve it             perfwatch serve --config {layout.config}"
+    print(f"  serve it             perfwatch serve --config {layout.config} --port {SERVE_PORT}"
           f"   [checked: {'reachable' if served else 'NOT reachable'}]")
     verdict = "planted changes found, nothing else" if ok else "findings differ from the plan"
     print(f"\ndemo: {verdict}; {time.monotonic() - progress.t0:.0f} s in all")

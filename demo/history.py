@@ -12,7 +12,7 @@ import shutil
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import git
@@ -21,7 +21,7 @@ from demo.patches import add_fsync_per_packet, note_in_docstring, remove_fsync_p
 
 # What the demo copies out of the checkout into its scratch repository.
 TRACKED = ("recorder", "benchmarks", "hardware", "asv.conf.json")
-EPOCH = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+EPOCH = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def _neutral(i: int) -> Step:
 
 STEPS: tuple[Step, ...] = (
     Step("recorder: baseline", lambda root: None),
-    *(_neutral(i) for i in range(0, 4)),
+    *(_neutral(i) for i in range(4)),
     Step("segmenter: fsync the cache file after every packet for durability",
          add_fsync_per_packet, planted="regression"),
     *(_neutral(i) for i in range(4, 8)),
@@ -86,7 +86,11 @@ def build_history(source: Path, dest: Path) -> History:
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
-    repo = git.Repo.init(dest, initial_branch="main")
+    with git.Repo.init(dest, initial_branch="main") as repo:
+        return _commit_steps(source, dest, repo)
+
+
+def _commit_steps(source: Path, dest: Path, repo: git.Repo) -> History:
     with repo.config_writer() as cfg:
         cfg.set_value("user", "name", "perfwatch demo")
         cfg.set_value("user", "email", "demo@perfwatch.invalid")

@@ -20,6 +20,7 @@ from demo.history import History
 
 BENCH = "^bench_remux"
 PROFILED = "bench_remux.Remux.time_remux_clip"
+SERVE_PORT = 8080  # the port the demo tells people to serve the dashboard on
 
 
 class StepFailed(RuntimeError):
@@ -70,12 +71,13 @@ def run(args: Sequence[str], *, cwd: Path, ok: Sequence[int] = (0,), quiet: bool
     full_env = {**os.environ, **(env or {})}
     if stdout_to is not None:
         with stdout_to.open("w") as fh:
-            proc = subprocess.run(cmd, cwd=cwd, env=full_env, stdout=fh, stderr=subprocess.PIPE,
-                                  text=True)
+            proc = subprocess.run(cmd, check=False, cwd=cwd, env=full_env, stdout=fh,
+                                  stderr=subprocess.PIPE, text=True)
         if proc.stderr.strip():
             print(_indent(proc.stderr), flush=True)
     else:
-        proc = subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=quiet, text=True)
+        proc = subprocess.run(cmd, check=False, cwd=cwd, env=full_env, capture_output=quiet,
+                              text=True)
         if quiet and proc.returncode not in ok:
             print(_indent(proc.stdout + proc.stderr), flush=True)
     if proc.returncode not in ok:
@@ -107,8 +109,6 @@ def compare(layout: Layout, base: str, head: str) -> int:
     code = run(common, cwd=layout.repo, ok=(0, 1))
     run([*common, "--json"], cwd=layout.repo, ok=(0, 1),
         stdout_to=layout.artifact / "compare.json")
-    run([*common, "--markdown"], cwd=layout.repo, ok=(0, 1),
-        stdout_to=layout.out / "pr-comment.md")
     return code
 
 
@@ -119,7 +119,8 @@ def profile(layout: Layout, base: str, head: str) -> Path:
              "--out", str(layout.profiles / name)], cwd=layout.repo, quiet=True)
     a = _one(layout.profiles / "base", "*.speedscope.json")
     b = _one(layout.profiles / "head", "*.speedscope.json")
-    diff = layout.out / "flamegraph-diff.txt"
+    # Beside the flamegraphs, so that the dashboard's series page links it.
+    diff = layout.profiles / f"{PROFILED}-diff.txt"
     run(["profile", "--diff", str(a), str(b), "--top", "12"], cwd=layout.repo, stdout_to=diff)
     return diff
 
@@ -142,7 +143,7 @@ def wait_http(url: str, timeout: float = 20.0) -> bool:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         try:
-            with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - 127.0.0.1 only
+            with urllib.request.urlopen(url, timeout=2) as resp:
                 return bool(resp.status == 200)
         except OSError:
             time.sleep(0.2)
@@ -164,6 +165,7 @@ def post_comment(layout: Layout, base: str, head: str, machine: str) -> dict[str
     run(["comment", "--artifact", str(layout.artifact), "--prepare", str(event_file),
          "--machine", machine, "--base-sha", base, "--results-dir", str(layout.results)],
         cwd=layout.repo)
+    _add_links(layout, head)
     fake = FakeGitHub()
     fake.add_pull(int(event["number"]), head_sha=head, base_sha=base)
     with fake.running():
@@ -172,9 +174,31 @@ def post_comment(layout: Layout, base: str, head: str, machine: str) -> dict[str
             env={"GITHUB_TOKEN": fake.token})
         comments = fake.comments_on(int(event["number"]))
         checks = list(fake.check_runs.values())
+    if comments:
+        (layout.out / "pr-comment.md").write_text(comments[-1]["body"])
     return {"repo": repo_name, "pr": event["number"], "comments": len(comments),
             "check_conclusions": [c.get("conclusion") for c in checks],
             "violations": list(fake.violations)}
+
+
+def _add_links(layout: Layout, head: str) -> None:
+    """Point the comment at the dashboard as ``perfwatch serve --port SERVE_PORT`` serves it."""
+    from perfwatch.model import SeriesKey
+    from perfwatch.publish import series_slug
+
+    meta_file = layout.artifact / "pr.json"
+    meta = json.loads(meta_file.read_text())
+    compared = json.loads((layout.artifact / "compare.json").read_text())["comparisons"]
+    base_url = f"http://127.0.0.1:{SERVE_PORT}"
+    meta["dashboard_url"] = f"{base_url}/perfwatch/index.html"
+    for c in compared:
+        key = SeriesKey(c["benchmark"], tuple(c["params"]) if c["params"] else None, c["machine"])
+        meta["graph_links"][key.label] = f"{base_url}/perfwatch/series/{series_slug(key)}.html"
+        if c["benchmark"] == PROFILED:
+            svg = next((layout.profiles / "head").glob("*.svg"))
+            meta["flamegraph_links"][key.label] = (
+                f"{base_url}/{svg.relative_to(layout.html).as_posix()}")
+    meta_file.write_text(json.dumps(meta, indent=2))
 
 
 def check_served(layout: Layout) -> str | None:
