@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: demo demo-synthetic test test-unit bench eval lint typecheck system-deps clean
+.PHONY: demo demo-synthetic test test-unit test-integration test-load test-failure bench eval lint typecheck system-deps clean
 
 $(STAMP): pyproject.toml recorder/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,16 @@ test: $(STAMP) system-deps
 
 test-unit: $(STAMP)
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+## Tiers of docs/testing.md: recorder + cameras as processes; load (opt-in); failure injection (root).
+test-integration: $(STAMP) system-deps
+	$(PY) -m pytest tests/integration --junitxml=.artifacts/junit-integration-all.xml $(PYTEST_ARGS)
+
+test-load: $(STAMP) system-deps
+	$(PY) -m pytest tests/load -m load $(PYTEST_ARGS)
+
+test-failure: $(STAMP) system-deps
+	INJECT_FAILURES=true $(PY) -m pytest tests/failure/test_failure_scenarios.py $(PYTEST_ARGS)
 
 ## perfwatch's own speed (pytest-benchmark).
 bench: $(STAMP)

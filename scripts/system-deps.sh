@@ -2,7 +2,7 @@
 # Installs the Debian packages the test suite needs when they are missing (root only).
 set -euo pipefail
 need=()
-for pair in "ffmpeg:ffmpeg" "chromium:chromium"; do
+for pair in "ffmpeg:ffmpeg" "chromium:chromium" "ip:iproute2" "mkfs.ext4:e2fsprogs"; do
   cmd=${pair%%:*}; pkg=${pair##*:}
   command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
 done
