@@ -40,6 +40,7 @@ def test_camera_killed_and_restarted(rig: Rig, record_property) -> None:  # type
     segs = recordings(rec, "cam0")
     gap = max_gap(segs)
     loss = audit(rec, before)
+    record_property("scenario", "camera killed 4 s and restarted")
     record_property("recovery_s", round(resumed, 3))
     record_property("data_loss", loss.data_loss)
     print(f"camera kill: outage {outage:.2f} s, resumed {resumed:.2f} s after return, "
@@ -66,6 +67,7 @@ def test_camera_stall_or_reset(rig: Rig, fault: str, record_property) -> None:  
     resumed = _resumed_after(rec, back)
     gap = max_gap(recordings(rec, "cam0"))
     loss = audit(rec, before)
+    record_property("scenario", f"camera {fault}")
     record_property("recovery_s", round(resumed, 3))
     record_property("data_loss", loss.data_loss)
     print(f"camera {fault}: resumed {resumed:.2f} s after the fault ended, gap {gap:.2f} s, "
