@@ -29,7 +29,7 @@ __all__ = ["EXCURSION_MAX", "drop_excursions"]
 
 FloatArray = NDArray[np.float64]
 
-EXCURSION_MAX = 15  # a level that holds for fewer commits and returns is an excursion
+EXCURSION_MAX = 10  # a level that holds for fewer commits (two minimum segments) and returns
 _RETURN_FRACTION = 0.25
 
 
