@@ -46,6 +46,11 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--top", type=int, default=10, help="rows to show")
     p.add_argument("--include", default=None, metavar="REGEX",
                    help="only functions whose 'name (module)' matches, e.g. recorder/")
+    p.add_argument("--process", default=None, metavar="REGEX",
+                   help="only samples of processes whose command line matches, e.g. "
+                   "'recorder serve' (shares of that process's time)")
+    p.add_argument("--idle", action="store_true",
+                   help="also sample threads blocked in system calls (I/O-bound regressions)")
     p.set_defaults(func=run)
 
 
@@ -60,7 +65,7 @@ def format_diff(rows: list[FunctionShare]) -> list[str]:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    a, b = (load_speedscope(p) for p in args.diff)
+    a, b = (load_speedscope(p, process=args.process) for p in args.diff)
     for line in format_diff(diff_profiles(a, b, top=args.top, include=args.include)):
         print(line)
     return 0
@@ -83,7 +88,7 @@ def _record(args: argparse.Namespace) -> int:
     spies: list[PySpy] = []
 
     def hook(pid: int) -> PySpy:
-        spies.append(PySpy(pid, args.out, name=name, rate=args.rate))
+        spies.append(PySpy(pid, args.out, name=name, rate=args.rate, idle=args.idle))
         return spies[-1]
 
     runs = execute(request, prepared, repo=repo, cwd=conf.root,
@@ -92,7 +97,7 @@ def _record(args: argparse.Namespace) -> int:
     for fmt, path in artifacts.items():
         print(f"perfwatch profile: {fmt}: {path}")
     if "speedscope" in artifacts:
-        recorded = load_speedscope(artifacts["speedscope"])
+        recorded = load_speedscope(artifacts["speedscope"], process=args.process)
         hottest = diff_profiles(SelfTimeProfile((), 0.0), recorded, top=args.top,
                                 include=args.include or r"\(recorder/")
         print("perfwatch profile: most self time (recorder functions):")

@@ -71,8 +71,17 @@ def _is_synthetic(frame: dict[str, Any]) -> bool:
     return not frame.get("file") and str(frame.get("name", "")).startswith("process ")
 
 
+def _in_process(stack: list[int], frames: list[dict[str, Any]],
+                pattern: re.Pattern[str] | None) -> bool:
+    if pattern is None:
+        return True
+    roots = [str(frames[i].get("name", "")) for i in stack if _is_synthetic(frames[i])]
+    return any(pattern.search(name) for name in roots)
+
+
 def _profile_leaves(profile: dict[str, Any], frames: list[dict[str, Any]],
-                    keys: list[str], acc: dict[str, float]) -> None:
+                    keys: list[str], acc: dict[str, float],
+                    process: re.Pattern[str] | None) -> None:
     if profile.get("type") != "sampled":
         raise ProfilingError(f"speedscope profile type {profile.get('type')!r} is not supported",
                              hint="record with py-spy --format speedscope")
@@ -81,14 +90,21 @@ def _profile_leaves(profile: dict[str, Any], frames: list[dict[str, Any]],
         raise ProfilingError("speedscope profile has samples and weights of different lengths",
                              hint="the file is truncated or not from py-spy")
     for stack, weight in zip(samples, weights, strict=True):
+        if not _in_process(stack, frames, process):
+            continue
         real = [i for i in stack if not _is_synthetic(frames[i])]
         if real:
             key = keys[real[-1]]
             acc[key] = acc.get(key, 0.0) + float(weight)
 
 
-def parse_speedscope(data: dict[str, Any]) -> SelfTimeProfile:
-    """Self-time weights of a speedscope document (file format schema, sampled profiles)."""
+def parse_speedscope(data: dict[str, Any], *, process: str | None = None) -> SelfTimeProfile:
+    """Self-time weights of a speedscope document (file format schema, sampled profiles).
+
+    ``process`` (a regex) keeps only samples of processes whose py-spy root frame
+    (``process PID:"command line"``) matches, e.g. ``"recorder serve"``: shares are then
+    of that process's time, not of the whole tree's.
+    """
     try:
         frames = data["shared"]["frames"]
         profiles = data["profiles"]
@@ -97,19 +113,20 @@ def parse_speedscope(data: dict[str, Any]) -> SelfTimeProfile:
                              hint="pass a file written by py-spy --format speedscope") from err
     keys = [function_key(str(f.get("name", "?")), str(f.get("file", ""))) for f in frames]
     acc: dict[str, float] = {}
+    pattern = re.compile(process) if process else None
     for profile in profiles:
-        _profile_leaves(profile, frames, keys, acc)
+        _profile_leaves(profile, frames, keys, acc, pattern)
     return SelfTimeProfile(tuple(sorted(acc.items())), float(sum(acc.values())))
 
 
-def load_speedscope(path: Path) -> SelfTimeProfile:
+def load_speedscope(path: Path, *, process: str | None = None) -> SelfTimeProfile:
     try:
         data = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as err:
         raise ProfilingError(f"cannot read profile {path}: {err}",
                              hint="pass a speedscope JSON written by perfwatch profile",
                              path=path) from err
-    return parse_speedscope(data)
+    return parse_speedscope(data, process=process)
 
 
 def diff_profiles(a: SelfTimeProfile, b: SelfTimeProfile, *, top: int = 10,

@@ -46,13 +46,14 @@ class PySpy:
 
     def __init__(self, pid: int, out_dir: Path, *, name: str, rate: int = 100,
                  formats: tuple[str, ...] = ("speedscope", "flamegraph"),
-                 subprocesses: bool = True, py_spy: str | None = None) -> None:
+                 subprocesses: bool = True, idle: bool = False,
+                 py_spy: str | None = None) -> None:
         unknown = set(formats) - set(FORMATS)
         if unknown:
             raise ProfilingError(f"unknown py-spy format(s) {sorted(unknown)}",
                                  hint=f"use {', '.join(FORMATS)}")
         self.pid, self.out_dir, self.name, self.rate = pid, out_dir, name, rate
-        self.formats, self.subprocesses = formats, subprocesses
+        self.formats, self.subprocesses, self.idle = formats, subprocesses, idle
         self._py_spy = py_spy
         self._recorders: list[_Recorder] = []
         self.artifacts: dict[str, Path] = {}
@@ -60,7 +61,10 @@ class PySpy:
     def _command(self, fmt: str, path: Path) -> list[str]:
         cmd = [self._py_spy or find_py_spy(), "record", "--pid", str(self.pid), "--format", fmt,
                "--output", str(path), "--rate", str(self.rate), "--function", "--nonblocking"]
-        return cmd + (["--subprocesses"] if self.subprocesses else [])
+        # --idle keeps threads blocked in syscalls (fsync, write) in the profile: I/O-bound
+        # regressions are invisible without it.
+        return (cmd + (["--subprocesses"] if self.subprocesses else [])
+                + (["--idle"] if self.idle else []))
 
     def __enter__(self) -> Self:
         self.out_dir.mkdir(parents=True, exist_ok=True)

@@ -108,3 +108,15 @@ def test_pyspy_reports_a_process_it_cannot_attach_to(tmp_path: Path) -> None:
     with pytest.raises(ProfilingError, match="could not attach|wrote no"), \
             PySpy(proc.pid, tmp_path, name="gone"):
         pass
+
+
+def test_process_filter_keeps_one_process_of_the_tree() -> None:
+    parent = r"workload\.py 3\.0 (0|40)\b"
+    base = load_speedscope(DATA / "copies-0.speedscope.json", process=parent)
+    head = load_speedscope(DATA / "copies-40.speedscope.json", process=parent)
+    everything = load_speedscope(DATA / "copies-40.speedscope.json")
+    assert 0 < head.total < everything.total
+    assert base.share("child_work (bench/workload.py)") == 0.0  # the child is filtered out
+    top = diff_profiles(base, head, top=1)[0]
+    assert top.function == "copy_packet (bench/workload.py)"
+    assert top.share_b > everything.share("copy_packet (bench/workload.py)")
