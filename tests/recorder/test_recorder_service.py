@@ -166,3 +166,22 @@ def test_transcoded_stream_added_over_the_api(mock_cameras: Callable[..., Camera
     assert rec.stop() == 0
     segs = _check_storage(rec.storage)
     assert {s.stream for s in segs} == {"tx"} and all(s.keyframes >= 1 for s in segs)
+
+
+def test_resolution_change_mid_stream_stays_decodable(
+        mock_cameras: Callable[..., CameraRigProc],  # noqa: F811
+        recorder_proc: Callable[..., RecorderProc],  # noqa: F811
+        tmp_path: Path) -> None:
+    rig = mock_cameras(count=1)
+    rec = recorder_proc(_config(tmp_path / "storage", rig))
+    rec.wait_for(lambda: len(_segments(rec, "cam0")) >= 2, 30, "2 segments")
+    rig.fault("cam0", "resolution", width=160, height=120)
+    t_switch = time.time()
+    rec.wait_for(lambda: sum(s.start > t_switch + 1 for s in _segments(rec, "cam0")) >= 2, 30,
+                 "2 segments after the switch")
+    assert rec.stop() == 0
+    segs = _check_storage(rec.storage)
+    late = [s for s in segs if s.start > t_switch + 1]
+    with av.open(str(rec.storage / late[-1].path)) as c:
+        frame = next(c.decode(video=0))
+    assert (frame.width, frame.height) == (160, 120)
