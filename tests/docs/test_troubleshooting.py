@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fake_github import Fault, FakeGitHub, SpecValidator
+from fake_github import FakeGitHub, Fault, SpecValidator
 from markdown_doc import ROOT, anchors, entries, template_regex
 from troubleshooting_cases import CASES, PR_NUMBER, Case, Env
 

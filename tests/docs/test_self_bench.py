@@ -1,0 +1,117 @@
+"""perfwatch on itself (scripts/self_bench.py): the comparison step flags a planted
+slowdown, passes equal sides, and the whole script (worktree, interleaved rounds, merge,
+compare) fails on a slowdown planted in one side."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "scripts" / "self_bench.py"
+
+
+@pytest.fixture(scope="module")
+def self_bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("self_bench", SCRIPT)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _round_file(path: Path, rng: np.random.Generator, factor: float, n: int = 12) -> Path:
+    """A pytest-benchmark 5 file: two benchmarks, ``n`` rounds, log-normal noise of 5%."""
+    benches = []
+    for name, base in (("test_detect", 0.015), ("test_compare", 0.022)):
+        slow = factor if name == "test_detect" else 1.0
+        data = (base * slow * np.exp(rng.normal(0.0, 0.05, n))).tolist()
+        benches.append({"group": None, "name": name, "fullname": f"bench_detector.py::{name}",
+                        "params": None, "param": None, "extra_info": {}, "options": {},
+                        "stats": {"min": min(data), "max": max(data), "median": sorted(data)[n // 2],
+                                  "rounds": n, "data": data}})
+    path.write_text(json.dumps({"machine_info": {"node": "runner"}, "commit_info": {},
+                                "benchmarks": benches, "datetime": "2026-11-26T12:00:00",
+                                "version": "5.1.0"}))
+    return path
+
+
+def _sides(tmp_path: Path, rng: np.random.Generator, head_factor: float) -> tuple[Path, Path]:
+    files: dict[str, list[Path]] = {"base": [], "head": []}
+    for r in range(3):
+        for side, factor in (("base", 1.0), ("head", head_factor)):
+            files[side].append(_round_file(tmp_path / f"{side}-{r}.json", rng, factor))
+    return files["base"], files["head"]
+
+
+def _compare(self_bench: ModuleType, tmp_path: Path, base: list[Path], head: list[Path]
+             ) -> tuple[int, dict[str, str]]:
+    for side, files in (("base", base), ("head", head)):
+        (tmp_path / f"{side}.json").write_text(json.dumps(self_bench.merge_rounds(files)))
+    code = self_bench.compare(tmp_path / "base.json", tmp_path / "head.json",
+                              as_json=tmp_path / "compare.json")
+    doc = json.loads((tmp_path / "compare.json").read_text())
+    return code, {c["benchmark"]: c["verdict"] for c in doc["comparisons"]}
+
+
+def test_merge_keeps_every_round(self_bench: ModuleType, tmp_path: Path,
+                                 rng: np.random.Generator) -> None:
+    base, _ = _sides(tmp_path, rng, 1.0)
+    merged = self_bench.merge_rounds(base)
+    for bench in merged["benchmarks"]:
+        assert len(bench["stats"]["data"]) == 36 and bench["stats"]["rounds"] == 36
+        assert bench["stats"]["min"] == min(bench["stats"]["data"])
+
+
+def test_compare_step_flags_a_planted_20_percent_slowdown(
+        self_bench: ModuleType, tmp_path: Path, rng: np.random.Generator,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code, verdicts = _compare(self_bench, tmp_path, *_sides(tmp_path, rng, 1.20))
+    assert code == 1
+    assert verdicts["bench_detector.py::test_detect"] == "regression"
+    assert verdicts["bench_detector.py::test_compare"] != "regression"
+    assert "regression" in capsys.readouterr().out.lower()
+
+
+def test_compare_step_passes_equal_sides(self_bench: ModuleType, tmp_path: Path,
+                                         rng: np.random.Generator) -> None:
+    code, verdicts = _compare(self_bench, tmp_path, *_sides(tmp_path, rng, 1.0))
+    assert code == 0
+    assert "regression" not in verdicts.values()
+
+
+TINY_BENCH = '''
+import os, time
+
+def test_sleepy(benchmark):
+    delay = 0.004 * float(os.environ.get("SELF_BENCH_TEST_SLOWDOWN", "1"))
+    benchmark.pedantic(time.sleep, args=(delay,), rounds=15, iterations=1)
+'''
+
+
+def test_script_end_to_end_fails_on_a_planted_slowdown(tmp_path: Path) -> None:
+    """Worktree of HEAD as base, 2 interleaved rounds of a tiny benchmark whose head side
+    sleeps 30% longer: the script must exit 1 and leave no worktree behind."""
+    bench = tmp_path / "bench_tiny.py"
+    bench.write_text(TINY_BENCH)
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--base", "HEAD", "--rounds", "2", "--bench", str(bench),
+         "--out", str(out), "--env-head", "SELF_BENCH_TEST_SLOWDOWN=1.3"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert {p.name for p in out.iterdir()} >= {"base.json", "head.json", "compare.json",
+                                               "base-round1.json", "head-round2.json"}
+    [row] = json.loads((out / "compare.json").read_text())["comparisons"]
+    assert row["verdict"] == "regression" and 0.15 < row["rel_change"] < 0.45
+    assert row["n_base"] == row["n_head"] == 30
+    worktrees = subprocess.run(["git", "worktree", "list"], cwd=ROOT, capture_output=True,
+                               text=True, check=True).stdout
+    assert "perfwatch-self-bench-" not in worktrees
