@@ -179,3 +179,26 @@ def test_find_leftovers_sees_a_child(tmp_path: Path) -> None:
         proc.kill()
         proc.wait()
     assert proc.pid not in find_leftovers(tmp_path).child_pids
+
+
+@needs_root
+def test_namespaces_and_cgroups_go_when_the_body_fails() -> None:
+    with pytest.raises(RuntimeError), NetnsPair() as pair, CgroupLimits(cpu_cores=0.5) as cg:
+        assert pair.a.namespace in list_namespaces() and cg.name in {p.name for p in list_cgroups()}
+        raise RuntimeError("test body failed")
+    assert pair.a.namespace not in list_namespaces()
+    assert cg.name not in {p.name for p in list_cgroups()}
+
+
+@needs_root
+def test_cgroup_close_moves_live_processes_out() -> None:
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        with CgroupLimits(memory_bytes=256 * 1024 * 1024) as cg:
+            cg.add(proc.pid)
+            assert cg.pids() == [proc.pid]
+        assert cg.name not in {p.name for p in list_cgroups()}  # rmdir worked with it alive
+        assert proc.poll() is None
+    finally:
+        proc.kill()
+        proc.wait()
