@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: demo demo-synthetic test test-unit test-integration test-load test-failure bench eval lint typecheck system-deps clean
+.PHONY: demo demo-synthetic test test-unit test-integration test-load test-failure bench self-bench eval lint typecheck system-deps clean
 
 $(STAMP): pyproject.toml recorder/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ test-failure: $(STAMP) system-deps
 ## perfwatch's own speed (pytest-benchmark).
 bench: $(STAMP)
 	$(PY) -m pytest tests/bench --benchmark-only --benchmark-json=.artifacts/bench.json $(PYTEST_ARGS)
+
+## perfwatch on itself: this checkout's detector speed against main (exit 1 on a slowdown).
+SELF_BENCH_BASE ?=
+self-bench: $(STAMP)
+	$(PY) scripts/self_bench.py $(if $(SELF_BENCH_BASE),--base $(SELF_BENCH_BASE))
 
 ## Detector quality on the labelled corpus next to this checkout (optional, not part of test).
 eval: $(STAMP)
