@@ -75,8 +75,10 @@ def _in_process(stack: list[int], frames: list[dict[str, Any]],
                 pattern: re.Pattern[str] | None) -> bool:
     if pattern is None:
         return True
+    # With --subprocesses py-spy nests a child's "process" frame under its parent's:
+    # the innermost one names the process the sample was taken in.
     roots = [str(frames[i].get("name", "")) for i in stack if _is_synthetic(frames[i])]
-    return any(pattern.search(name) for name in roots)
+    return bool(roots) and pattern.search(roots[-1]) is not None
 
 
 def _profile_leaves(profile: dict[str, Any], frames: list[dict[str, Any]],
