@@ -11,7 +11,8 @@ Each candidate is judged on the commits between its neighbouring candidates, at 
    has a search-corrected p-value (:func:`scan_pvalue`) of at most ``max_pvalue``;
 2. **a step, not a slope**: with a local straight line fitted through both sides, the
    step still has the same sign, ``|t| >= STEP_T`` and at least ``STEP_SHARE`` of the
-   difference between the sides (slow drift fits the line, a step does not);
+   difference between the sides (slow drift fits the line, a step does not); the
+   ``min_size`` commits either side of the cut also show that share of the difference;
 3. **size against noise**: the shift of the medians is at least ``MIN_EFFECT_SD``
    per-commit noise sds (smaller shifts cannot be pinned to a commit).
 
@@ -141,6 +142,7 @@ def test_candidate(h: History, cut: int, lo: int, hi: int) -> CandidateTest:
         step_t * z > 0
         and abs(step_t) >= STEP_T
         and abs(step) >= STEP_SHARE * abs(diff)
+        and _local_jump(h, cut, lo, hi) * diff >= STEP_SHARE * diff * diff
         and abs(diff) >= WANDER_RATIO * wander
         and abs(shift) >= MIN_EFFECT_SD * local_sd
         and shift * z > 0
@@ -164,6 +166,13 @@ def sharper_than_ramp(x: FloatArray, cut: int, width: int) -> bool:
     step = (i >= cut).astype(np.float64)
     ramp = np.clip((i - (cut - 0.5 - width / 2.0)) / width, 0.0, 1.0)
     return _rss(x, step) <= _rss(x, ramp)
+
+
+def _local_jump(h: History, cut: int, lo: int, hi: int) -> float:
+    """Difference of the means of the ``min_size`` commits right and left of ``cut``: a
+    step shows its whole size there, a drift only the little it moves in a few commits."""
+    m = h.min_size
+    return h.mean(cut, min(hi, cut + m)) - h.mean(max(lo, cut - m), cut)
 
 
 def _wander(side: FloatArray) -> float:
