@@ -121,3 +121,33 @@ def test_machine_file_and_drift_refusal(tmp_path: Path, ci_host: HostFacts) -> N
     drifted = machine_info(profile, replace(ci_host, logical_cpus=4))
     with pytest.raises(HardwareMismatchError, match="drifted"):
         require_same_fingerprint(results, drifted)
+
+
+def test_cli_detect_prints_a_profile_this_host_matches(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import tomllib
+
+    from perfwatch.cli import main
+
+    assert main(["hardware", "detect", "--name", "here"]) == 0
+    text = capsys.readouterr().out
+    profile = parse_profile(tomllib.loads(text))
+    assert profile.name == "here" and text.startswith("# perfwatch hardware detect; fingerprint")
+    path = tmp_path / "here.toml"
+    path.write_text(text)
+    assert main(["hardware", "check", str(path)]) == 0
+    assert "host matches profile 'here'" in capsys.readouterr().out
+
+
+def test_cli_check_lists_differences_and_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    from perfwatch.cli import main
+
+    code = main(["hardware", "check", "gpu-l4", "--hardware-dir", str(HARDWARE)])
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert code == 1
+    assert lines and all(line.startswith("HardwareMismatchError: ") for line in lines)
+    assert any("gpu.model_pattern" in line for line in lines)
+    assert "does not match profile 'gpu-l4'" in captured.err
+    assert main(["hardware", "check", "nope", "--hardware-dir", str(HARDWARE)]) == 2
