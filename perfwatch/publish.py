@@ -36,9 +36,8 @@ from perfwatch.report.levels import Segment, commit_medians, segments
 from perfwatch.report.units import format_value
 
 __all__ = ["CompareRequest", "Progress", "PublishOptions", "PublishReport", "detect_cached",
-           "detector_id", "publish", "series_slug"]
+           "detector_id", "publish", "renderer_id", "series_slug"]
 
-PAGES_VERSION = "1"
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
@@ -80,17 +79,28 @@ def series_slug(key: SeriesKey) -> str:
     return f"{re.sub(r'[^A-Za-z0-9._-]+', '_', text)[:120]}-{digest}"
 
 
+def _sources_hash(paths: Sequence[Path]) -> str:
+    h = hashlib.sha256()
+    for path in sorted(paths):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def detector_id() -> str:
     """Identity of the change-point detector: a hash of perfwatch.stats' source files.
 
     Cached detections are reused only while it is the same, so an edited detector
     never serves results of its previous version.
     """
-    h = hashlib.sha256()
-    for path in sorted(Path(stats.__file__).parent.glob("*.py")):
-        h.update(path.name.encode())
-        h.update(path.read_bytes())
-    return f"stats-{h.hexdigest()[:16]}"
+    return f"stats-{_sources_hash(list(Path(stats.__file__).parent.glob('*.py')))}"
+
+
+def renderer_id() -> str:
+    """Identity of the page renderer (this module and perfwatch.report's page code)."""
+    report = Path(pages.__file__).parent
+    return _sources_hash([Path(__file__), *(report / f"{m}.py" for m in
+                                            ("pages", "plots", "levels", "units"))])
 
 
 def _repo_path(config: AsvConfig) -> Path:
@@ -226,6 +236,7 @@ class _Writer:
 
     root: Path
     manifest: PageManifest
+    renderer: str  # pages made by another version of the renderer are made again
     written: int = 0
     kept: int = 0
 
@@ -285,8 +296,8 @@ def _series_page(config: AsvConfig, s: Series, changes: list[Change], segs: list
                              links=links)
 
 
-def _digest(*parts: object) -> str:
-    return hashlib.sha256(repr((PAGES_VERSION,) + parts).encode()).hexdigest()
+def _digest(renderer: str, *parts: object) -> str:
+    return hashlib.sha256(repr((renderer, *parts)).encode()).hexdigest()
 
 
 def _series_pages(config: AsvConfig, history: analysis.History, writer: _Writer,
@@ -302,7 +313,7 @@ def _series_pages(config: AsvConfig, history: analysis.History, writer: _Writer,
         if len(group) > 1:
             links.insert(0, pages.Link("all hardware profiles side by side",
                                        f"../hardware/{_group_slug(s.key)}.html"))
-        digest = _digest(hashes[s.key], changes, links, config.show_commit_url)
+        digest = _digest(writer.renderer, hashes[s.key], changes, links, config.show_commit_url)
         writer.page(f"series/{series_slug(s.key)}.html", digest,
                     partial(_series_page, config, s, changes, segs[s.key], links))
         if n % 25 == 0 or n == total:
@@ -346,7 +357,8 @@ def _hardware_pages(history: analysis.History, writer: _Writer,
         links = [pages.Link(f"{s.key.machine}", f"../series/{series_slug(s.key)}.html")
                  for s in group]
         subtitles = {s.key.machine: _latest(by_key.get(s.key, [])) for s in group}
-        digest = _digest(sorted(hashes[s.key] for s in group), sorted(subtitles.items()))
+        digest = _digest(writer.renderer, sorted(hashes[s.key] for s in group),
+                         sorted(subtitles.items()))
         title = f"{key.label} on {len(group)} hardware profiles"
         writer.page(f"hardware/{_group_slug(key)}.html", digest,
                     partial(_hardware_page, by_machine, {s.key.machine: segs[s.key] for s in group},
@@ -432,7 +444,7 @@ def publish(config: AsvConfig, *, options: PublishOptions = PublishOptions(),
         by_key[c.key].append(c)
     segs = {s.key: segments(s, [c.index for c in by_key.get(s.key, [])]) for s in history.series}
     listed = _write_regressions(config, history, by_key, segs)
-    writer = _Writer(root, PageManifest(root / ".manifest"))
+    writer = _Writer(root, PageManifest(root / ".manifest"), renderer_id())
     hashes = {s.key: series_hash(s) for s in history.series}
     _series_pages(config, history, writer, by_key, segs, hashes, options, progress)
     _hardware_pages(history, writer, by_key, segs, hashes)

@@ -70,8 +70,8 @@ def _sample_trace(series: Series, scale: Scale) -> dict[str, Any]:
     ys = (np.concatenate(values) / scale.factor).tolist() if values else []
     return {"type": "scatter", "x": np.repeat(_commit_labels(series), sizes).tolist(), "y": ys,
             "mode": "markers", "name": "samples", "marker": {"color": SAMPLE_COLOR, "size": 4},
-            "text": np.repeat(_hover(series), sizes).tolist(),
-            "hovertemplate": f"%{{text}}<br>sample: %{{y:.4g}} {scale.label}<extra></extra>"}
+            # no per-sample text (it would triple the page): date and message are on the median
+            "hovertemplate": f"commit %{{x}}<br>sample: %{{y:.4g}} {scale.label}<extra></extra>"}
 
 
 def _median_trace(series: Series, scale: Scale) -> dict[str, Any]:

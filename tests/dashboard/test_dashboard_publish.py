@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pytest
 from dashboard_asvproject import AsvProject, add_commit
 from dashboard_planted import IMPROVEMENT_AT, MACHINES, REGRESSION_AT, Published
 
@@ -81,8 +82,22 @@ def test_perfwatch_pages_written_and_local_only(published: Published) -> None:
     assert overview.count("<tr data-machine=") == len(published.report.changes) == 6
 
 
+def test_changed_renderer_rewrites_pages(fresh_project: AsvProject,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import perfwatch.publish as use_case
+
+    config = load_asv_config(fresh_project.config)
+    publish(config, options=PublishOptions(seed=1, run_asv=False))
+    monkeypatch.setattr(use_case, "renderer_id", lambda: "another renderer")
+    again = publish(config, options=PublishOptions(seed=1, run_asv=False))
+    assert again.analysed == 0 and again.pages_written == again.n_series + 4
+
+
 def test_republish_unchanged_reanalyses_nothing(fresh_project: AsvProject) -> None:
     config = load_asv_config(fresh_project.config)
+    # once more first: in a shared working tree the detector's sources may have changed since
+    # the session's publish (a changed detector or renderer must re-analyse and re-render)
+    publish(config, options=PublishOptions(seed=1, run_asv=False))
     again = publish(config, options=PublishOptions(seed=1, run_asv=False))
     assert again.analysed == 0 and again.pages_written == 0
     assert again.pages_kept == again.n_series + 4  # series pages + 4 hardware pages
