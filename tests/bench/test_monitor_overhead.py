@@ -1,8 +1,8 @@
 """The monitor's own cost at 10 Hz: at most 1% of one core (run by ``make bench``).
 
-Two measurements: pytest-benchmark times one snapshot of a three-process tree (the
-mix of cheap samples and every-10th detailed ones the sampler uses), and a 10 Hz
-sampler run reports its own thread CPU time over wall time.
+Two measurements, both in CPU time: one snapshot of a three-process tree (the mix of
+cheap samples and every-10th detailed ones the sampler uses; pytest-benchmark shows the
+wall time), and a 10 Hz sampler run's own thread CPU time over its wall time.
 """
 
 from __future__ import annotations
@@ -43,10 +43,19 @@ def tree(request: pytest.FixtureRequest) -> Iterator[int]:
 
 
 def test_snapshot_cost_at_10hz(benchmark: pytest.FixtureRequest, tree: int) -> None:
+    """CPU time per snapshot (thread CPU, not wall: waiting for a busy core is not cost)."""
     reader = TreeReader(tree)
-    snap = benchmark.pedantic(reader.read, rounds=300, iterations=1, warmup_rounds=10)  # type: ignore[attr-defined]
+    cpu: list[float] = []
+
+    def one() -> object:
+        t0 = time.thread_time()
+        snap = reader.read()
+        cpu.append(time.thread_time() - t0)
+        return snap
+
+    snap = benchmark.pedantic(one, rounds=300, iterations=1, warmup_rounds=10)  # type: ignore[attr-defined]
     assert len(snap.processes) == 3
-    per_second = benchmark.stats.stats.mean * 10  # type: ignore[attr-defined]
+    per_second = sum(cpu[10:]) / len(cpu[10:]) * 10
     benchmark.extra_info["core_fraction_at_10hz"] = per_second  # type: ignore[attr-defined]
     assert per_second <= BUDGET, f"monitor costs {per_second:.2%} of a core at 10 Hz"
 
