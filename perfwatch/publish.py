@@ -62,6 +62,7 @@ class PublishReport:
     changes: tuple[Change, ...]
     n_series: int
     analysed: int  # series whose detection ran (cache misses)
+    from_cache: int  # series whose detection came from the cache
     pages_written: int
     pages_kept: int
     regressions_listed: int  # entries in asv's regressions.json
@@ -455,5 +456,6 @@ def publish(config: AsvConfig, *, options: PublishOptions = PublishOptions(),
     overview = _overview(config, history, changes, compare_pages, root)
     return PublishReport(html_dir=config.html_dir, overview=overview, changes=tuple(changes),
                          n_series=len(history.series), analysed=cache.misses,
+                         from_cache=cache.hits,
                          pages_written=writer.written, pages_kept=writer.kept,
                          regressions_listed=listed, compare_pages=compare_pages)

@@ -43,7 +43,7 @@ def _summary(report: PublishReport, seconds: float) -> list[str]:
     lines = [
         (f"perfwatch publish: {regressions} regressions, "
         f"{len(report.changes) - regressions} improvements in {report.n_series} series "
-        f"({report.analysed} analysed, {report.n_series - report.analysed} from cache); "
+        f"({report.analysed} analysed, {report.from_cache} from cache); "
         f"{report.pages_written} pages written, {report.pages_kept} unchanged; {seconds:.1f} s"),
         (f"asv regressions page lists {report.regressions_listed} series: "
         f"{report.html_dir / 'index.html'}#/regressions"),
