@@ -151,3 +151,26 @@ def test_cli_check_lists_differences_and_exits_1(capsys: pytest.CaptureFixture[s
     assert any("gpu.model_pattern" in line for line in lines)
     assert "does not match profile 'gpu-l4'" in captured.err
     assert main(["hardware", "check", "nope", "--hardware-dir", str(HARDWARE)]) == 2
+
+
+def test_prepare_picks_the_matching_profile_and_registers_it(
+    tmp_path: Path, ci_host: HostFacts
+) -> None:
+    import shutil
+
+    from perfwatch.errors import ConfigError
+    from perfwatch.harness.session import prepare
+
+    hw = tmp_path / "hw"
+    hw.mkdir()
+    for name in ("gpu-l4", "ci-2cpu", "baremetal-8core"):
+        shutil.copy(HARDWARE / f"{name}.toml", hw)
+    machine_file = tmp_path / "asv-machine.json"
+    prepared = prepare(None, hardware_dir=hw, results_dir=tmp_path / "results",
+                       machine_file=machine_file, host=ci_host)
+    assert prepared.profile.name == "ci-2cpu"
+    assert json.loads(machine_file.read_text())["ci-2cpu"]["fingerprint"] == fingerprint(ci_host)
+    (hw / "ci-2cpu.toml").unlink()
+    with pytest.raises(ConfigError, match="matches none of the profiles"):
+        prepare(None, hardware_dir=hw, results_dir=tmp_path / "results",
+                machine_file=machine_file, host=ci_host)
