@@ -180,7 +180,8 @@ def series_page(fig: go.Figure | FigureSpec, *, title: str, headlines: Sequence[
     if headlines:
         top = "".join(_headline(h.change, h.before, h.after, h.date, h.url) for h in headlines)
     else:
-        top = f'<div class="headline">No change point found in {n_commits} commits.</div>'
+        top = (f'<div class="headline">No change point found in {n_commits} measured '
+               f'commit{"" if n_commits == 1 else "s"}.</div>')
     items = "".join(f"<li>{_link(x)}</li>" for x in links)
     body = top + figure_html(fig, "series") + (f"<h2>Links</h2><ul>{items}</ul>" if items else "")
     return _page(title, body, root="../", plotly=True)
