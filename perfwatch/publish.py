@@ -434,8 +434,10 @@ def publish(config: AsvConfig, *, options: PublishOptions = PublishOptions(),
     if (config.html_dir / "index.html").is_file():
         asv_publish.localize_index(config.html_dir)
     _copy_plotly(root)
+    progress("load results", 0, 1)
     history = analysis.load_history(config.results_dir, _repo_path(config),
                                     branch=config.branch, machine=options.machine)
+    progress("load results", 1, 1)
     cache = DetectionCache.under(config.results_dir, detector_id())
     changes = detect_cached(history, cache, rng=np.random.default_rng(options.seed),
                             progress=progress)
