@@ -107,7 +107,11 @@ def test_republish_unchanged_reanalyses_nothing(fresh_project: AsvProject) -> No
 
 def test_republish_after_new_commit(fresh_project: AsvProject) -> None:
     grown = add_commit(fresh_project, np.random.default_rng(99))
-    report = publish(load_asv_config(grown.config), options=PublishOptions(seed=1))
+    seen: dict[str, tuple[int, int]] = {}
+    report = publish(load_asv_config(grown.config), options=PublishOptions(seed=1),
+                     progress=lambda stage, done, total: seen.__setitem__(stage, (done, total)))
+    assert seen == {"asv publish": (1, 1), "load results": (1, 1), "analyse": (8, 8),
+                    "pages": (8, 8)}
     assert report.analysed == report.n_series  # every series got a new point
     assert report.pages_written == report.n_series + 4
     index = json.loads((grown.html_dir / "index.json").read_text())
