@@ -57,7 +57,7 @@ def test_sixteen_cameras_720p_against_ffmpeg(tmp_path: Path) -> None:
     out = tmp_path / "bar16.json"
     cmd = [sys.executable, str(ROOT / "recorder" / "bench" / "compare_ffmpeg.py"), "--cameras", "16",
            "--seconds", "60", "--resolution", "1280x720", "--fps", "30", "--bitrate", "2M",
-           "--segment", "10", "--json", str(out)]
+           "--segment", "10", "--rounds", "2", "--json", str(out)]
     subprocess.run(cmd, check=True, timeout=1200, stdout=subprocess.DEVNULL)
     result = json.loads(out.read_text())
     check = result["check"]
