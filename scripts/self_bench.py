@@ -9,7 +9,8 @@
    machine (other jobs, thermal state) falls on both sides alike. Each run is a fresh
    process with its tree first on ``sys.path``; the benchmark module is this checkout's, so
    only perfwatch's code differs;
-3. merges each side's rounds into one pytest-benchmark JSON file (every round's times);
+3. merges each side's rounds into one pytest-benchmark JSON file with one sample per round
+   (the round's median: times inside one process are not independent samples);
 4. runs ``perfwatch compare --pytest-benchmark BASE.json HEAD.json`` and exits with its
    status: 1 when a slowdown is confirmed, 0 otherwise, 2 on unusable input.
 
@@ -84,22 +85,28 @@ def run_side(tree: Path, bench: Path, out: Path, extra_env: dict[str, str]) -> N
 
 
 def merge_rounds(files: Sequence[Path]) -> dict[str, Any]:
-    """One pytest-benchmark document whose ``stats.data`` holds every round's times."""
+    """One pytest-benchmark document with ONE sample per round: that round's median.
+
+    The times inside one process share its state (memory layout, the machine's load at
+    that moment), so they are not independent; pooled, they would make a between-run
+    difference look certain. One median per fresh process is an honest sample, and the
+    verdict needs enough rounds (docs/concepts.md, "Two kinds of noise").
+    """
     docs = [json.loads(f.read_text()) for f in files]
     merged = copy.deepcopy(docs[0])
-    by_name = {b["fullname"]: b for b in merged["benchmarks"]}
-    for doc in docs[1:]:
+    per_round: dict[str, list[float]] = {}
+    for doc in docs:
         for bench in doc["benchmarks"]:
-            into = by_name.get(bench["fullname"])
-            if into is None:
-                merged["benchmarks"].append(copy.deepcopy(bench))
-                by_name[bench["fullname"]] = merged["benchmarks"][-1]
-            else:
-                into["stats"]["data"] = list(into["stats"]["data"]) + list(bench["stats"]["data"])
+            data = sorted(bench["stats"]["data"]) or [bench["stats"]["median"]]
+            median = (data[(len(data) - 1) // 2] + data[len(data) // 2]) / 2
+            per_round.setdefault(bench["fullname"], []).append(median)
+    merged["benchmarks"] = [b for b in merged["benchmarks"] if b["fullname"] in per_round]
     for bench in merged["benchmarks"]:
-        data = sorted(bench["stats"]["data"])
-        bench["stats"].update(rounds=len(data), min=data[0], max=data[-1],
-                              median=data[len(data) // 2])
+        data = per_round[bench["fullname"]]
+        ordered = sorted(data)
+        bench["stats"].update(data=data, rounds=len(data), min=ordered[0], max=ordered[-1],
+                              median=ordered[len(ordered) // 2])
+        bench["extra_info"]["samples"] = "median of each round (fresh process)"
     return merged
 
 
@@ -134,12 +141,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="self_bench.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--base", default=None, help="ref to compare against (default: main)")
-    parser.add_argument("--rounds", type=int, default=3, help="A/B rounds (default: 3)")
+    parser.add_argument("--rounds", type=int, default=8,
+                        help="A/B rounds, one fresh process per side each (default: 8)")
     parser.add_argument("--out", type=Path, default=ROOT / ".artifacts" / "self-bench")
     parser.add_argument("--bench", type=Path, default=DEFAULT_BENCH, help=argparse.SUPPRESS)
     parser.add_argument("--env-base", action="append", default=[], metavar="K=V")
     parser.add_argument("--env-head", action="append", default=[], metavar="K=V")
     args = parser.parse_args(argv)
+    if args.rounds < 4:
+        parser.error("--rounds must be at least 4: fewer rounds can never confirm a change")
     args.out = args.out.resolve()
     args.bench = args.bench.resolve()
     args.out.mkdir(parents=True, exist_ok=True)

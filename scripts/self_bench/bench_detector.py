@@ -46,7 +46,7 @@ def test_detect_change_points_per_series(benchmark: Any) -> None:
         rng = np.random.default_rng(2)
         return sum(len(stats.detect_change_points(s, rng=rng)) for s in series)
 
-    found = benchmark.pedantic(run, rounds=12, iterations=1, warmup_rounds=1)
+    found = benchmark.pedantic(run, rounds=7, iterations=1, warmup_rounds=1)
     assert found >= len(series)  # the planted steps are found
 
 
@@ -62,5 +62,5 @@ def test_compare_suite_of_samples(benchmark: Any) -> None:
         q = stats.benjamini_hochberg(np.array([r.pvalue for r in results]))
         return int(np.sum(q < 0.05))
 
-    significant = benchmark.pedantic(run, rounds=12, iterations=1, warmup_rounds=1)
+    significant = benchmark.pedantic(run, rounds=7, iterations=1, warmup_rounds=1)
     assert significant >= 15
