@@ -148,3 +148,29 @@ def test_leftover_cache_files_are_salvaged_at_start(tmp_path: Path, rng: np.rand
     assert got[0].start == pytest.approx(whole.start, abs=1e-3)
     assert all(validate_segment(storage / s.path, s.packets) is None for s in got)
     assert list(cache.iterdir()) == []
+
+
+def test_durable_files_missing_from_the_index_are_indexed_at_start(tmp_path: Path,
+                                                                    rng: np.random.Generator) -> None:
+    from recorder.config import RecorderConfig, StorageConfig
+    from recorder.service import Recorder
+
+    clip = encode_test_clip(tmp_path / "clip.mp4", seconds=2.0, fps=15, gop=15, rng=rng)
+    storage = tmp_path / "storage"
+    segs, _, _ = _segment_clip(clip, tmp_path / "cache", 1.0, t0=1_764_000_000.25)
+    index = SegmentIndex(storage / ".index" / "segments.db")
+    mover = SegmentMover(storage, index, latency=LatencyRecorder(), stream_latency=lambda _: None,
+                         on_disk_full=lambda: None)
+    rows = [mover.process(s) for s in segs]
+    assert rows[1] is not None
+    index.remove(rows[1].path)  # as if the recorder died between the rename and the insert
+    (storage / "cam0" / "junk.mp4").write_bytes(b"x")
+    index.close()
+    rec = Recorder(RecorderConfig(storage=StorageConfig(storage, storage / ".cache")))
+    rec.start()
+    rec.stop()
+    again = SegmentIndex(storage / ".index" / "segments.db").query("cam0")
+    assert [s.path for s in again] == [r.path for r in rows if r]
+    assert again[1].packets == rows[1].packets and again[1].keyframes == rows[1].keyframes
+    assert again[1].start == pytest.approx(rows[1].start, abs=2e-3)
+    assert again[1].end == pytest.approx(rows[1].end, abs=0.1)

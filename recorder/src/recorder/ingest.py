@@ -136,6 +136,10 @@ class StreamWorker:
     def start(self) -> None:
         self._thread.start()
 
+    def request_stop(self) -> None:
+        """Ask the thread to finish (returns at once; see :meth:`stop`)."""
+        self._stop.set()
+
     def stop(self, timeout: float = 15.0) -> None:
         self._stop.set()
         self._thread.join(timeout)

@@ -4,22 +4,25 @@ Fragmented MP4 and MPEG-TS stay readable up to the last complete fragment/packet
 dies mid-write; that is the reason the segmenter uses them. At start-up each leftover
 ``<stream>@<start>-<pid>-<n>.<ext>`` is read as far as it goes, its packets (from the first keyframe)
 are remuxed into a fresh cache file, and the result goes through the mover like any segment. Files
-with nothing usable are deleted.
+with nothing usable are deleted. Durable files the index lacks (a crash between the rename and the
+insert) are indexed again from their path and contents.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import av
 import numpy as np
 
+from recorder.index import Segment
 from recorder.segmenter import CachedSegment, open_segment_container
 
-__all__ = ["salvage_cache_file"]
+__all__ = ["orphan_segment", "salvage_cache_file"]
 
 log = logging.getLogger(__name__)
 _NAME = re.compile(r"^(?P<stream>[A-Za-z0-9_][A-Za-z0-9_.-]*)@(?P<start>\d+(?:\.\d+)?)-.*\.(?P<ext>mp4|ts)$")
@@ -74,3 +77,27 @@ def _remux(path: Path, match: re.Match[str], video: Any, packets: list[Any]) -> 
     keyframes = sum(1 for p in packets if p.is_keyframe)
     return CachedSegment(match["stream"], dest, ext, start, start + float(last_pts * tb), len(packets),
                          keyframes, np.empty(0))
+
+
+def orphan_segment(storage: Path, path: Path) -> Segment | None:
+    """Index row for a durable file the index lacks (a crash between rename and insert), if valid."""
+    rel = path.relative_to(storage)
+    parts = rel.parts
+    stem = re.match(r"^(\d{6})-(\d{3})", path.stem)
+    if len(parts) != 4 or stem is None:
+        return None
+    try:
+        day = datetime.strptime(f"{parts[1]} {stem[1]}", "%Y-%m-%d %H%M%S").replace(tzinfo=UTC)
+        with av.open(str(path), options={"probesize": "32", "analyzeduration": "0"}) as c:
+            video = c.streams.video[0]
+            packets = [p for p in c.demux(video) if p.size and p.dts is not None]
+            tb = video.time_base
+    except (av.error.FFmpegError, OSError, ValueError, IndexError):
+        return None
+    if not packets or tb is None:
+        return None
+    start = day.timestamp() + int(stem[2]) / 1000
+    first = int(packets[0].dts or 0)
+    span = max(int(p.pts if p.pts is not None else p.dts or 0) + int(p.duration or 0) for p in packets) - first
+    return Segment(parts[0], str(rel), start, start + float(span * tb), path.stat().st_size, len(packets),
+                   sum(1 for p in packets if p.is_keyframe))

@@ -20,7 +20,7 @@ from recorder.ingest import StreamStatus, StreamWorker, Writer, segment_writer_f
 from recorder.latency import LatencyRecorder
 from recorder.mover import SegmentMover
 from recorder.retention import StorageMaintainer, free_space_floor
-from recorder.salvage import salvage_cache_file
+from recorder.salvage import orphan_segment, salvage_cache_file
 from recorder.transcode import TranscodeWriter, check_encoder
 
 __all__ = ["Recorder", "StorageReport"]
@@ -71,7 +71,7 @@ class Recorder:
             workers = list(self._workers.values())
             self._workers.clear()
         for w in workers:
-            w._stop.set()
+            w.request_stop()
         for w in workers:
             w.stop()
         for w in workers:  # one machine-readable line per stream, for tests and post-mortems
@@ -91,8 +91,16 @@ class Recorder:
         partial = list(self.storage.rglob(".*.partial"))
         for p in partial:
             p.unlink(missing_ok=True)
-        if salvaged or partial:
-            log.info("salvaged %d cache files, removed %d partial copies", salvaged, len(partial))
+        orphans = self.index.orphans(self.storage)
+        for p in orphans:
+            row = orphan_segment(self.storage, p)
+            if row is not None:
+                self.index.add(row)
+            else:
+                log.warning("unreadable file in storage left alone: %s", p)
+        if salvaged or partial or orphans:
+            log.info("salvaged %d cache files, removed %d partial copies, indexed %d orphans",
+                     salvaged, len(partial), len(orphans))
 
     def add_stream(self, stream: StreamConfig) -> StreamStatus:
         if stream.transcode is not None:
