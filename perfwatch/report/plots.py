@@ -173,11 +173,12 @@ def series_spec(series: Series, marks: Sequence[ChangeMark], segs: Sequence[Segm
     layout = {
         "title": {"text": title, "x": 0.01, "xanchor": "left"},
         "xaxis": {"title": {"text": "commit (oldest → newest)"}, "type": "category",
-                  "categoryorder": "array", "categoryarray": _commit_labels(series), "nticks": 20},
+                  "categoryorder": "array", "categoryarray": _commit_labels(series), "nticks": 20,
+                  "automargin": True},
         "yaxis": {"title": {"text": f"{series.unit} ({scale.label})"}, "rangemode": "tozero"},
         "shapes": _shapes(series, marks), "annotations": _annotations(series, marks),
         "hovermode": "closest", "template": _TEMPLATE, "height": 520,
-        "legend": {"orientation": "h", "y": -0.18}, "margin": {"t": 90, "l": 70, "r": 20, "b": 90},
+        "legend": {"orientation": "h", "y": -0.3}, "margin": {"t": 90, "l": 70, "r": 20, "b": 120},
     }
     return _spec(data, layout)
 
