@@ -103,3 +103,51 @@ def template_regex(template: str) -> re.Pattern[str]:
     """``<placeholder>`` stands for any text; everything else must appear verbatim."""
     parts = PLACEHOLDER.split(template)
     return re.compile(".+?".join(re.escape(p) for p in parts))
+
+
+INLINE_LINK = re.compile(r"!?\[(?:[^\]\[]|\[[^\]]*\])*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+REF_DEF = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s+.*)?$")
+AUTOLINK = re.compile(r"<((?:https?|ftp)://[^>\s]+)>")
+BARE_URL = re.compile(r"(?<![(<\"'])\bhttps?://[^\s)>\]\"'`]+")
+CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1")
+LOOPBACK = re.compile(r"^https?://(127\.0\.0\.1|localhost)(:\d+)?(/|$)")
+
+
+def links(path: Path) -> list[tuple[int, str]]:
+    """(line, target) of every link, image, reference definition and URL outside code."""
+    out: list[tuple[int, str]] = []
+    for n, line in prose_lines(path.read_text(encoding="utf-8")):
+        text = CODE_SPAN.sub("", line)
+        ref = REF_DEF.match(text)
+        if ref:
+            out.append((n, ref.group(1)))
+            continue
+        found = [m.group(1) for m in INLINE_LINK.finditer(text)]
+        found += [m.group(1) for m in AUTOLINK.finditer(text)]
+        rest = AUTOLINK.sub("", INLINE_LINK.sub("", text))
+        found += [m.group(0).rstrip(".,;:") for m in BARE_URL.finditer(rest)]
+        out.extend((n, target) for target in found)
+    return out
+
+
+def link_problems(path: Path, *, root: Path, allowed_urls: tuple[str, ...]) -> list[str]:
+    """Why each broken link of ``path`` is broken: a missing file or heading, a link out of
+    the repository, or a URL of a host not on the allowlist."""
+    problems = []
+    for n, target in links(path):
+        where = f"{path.relative_to(root)}:{n}: {target}"
+        if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.IGNORECASE):
+            if target.startswith("mailto:") or LOOPBACK.match(target):
+                continue
+            if not target.startswith(allowed_urls):
+                problems.append(f"{where}: external URL not on the allowlist")
+            continue
+        file_part, _, anchor = target.partition("#")
+        dest = (path.parent / file_part).resolve() if file_part else path
+        if not dest.is_relative_to(root):
+            problems.append(f"{where}: points outside the repository")
+        elif not dest.exists():
+            problems.append(f"{where}: no such file")
+        elif anchor and dest.suffix == ".md" and anchor not in anchors(dest):
+            problems.append(f"{where}: no heading #{anchor} in {dest.relative_to(root)}")
+    return problems
