@@ -4,11 +4,11 @@
     scripts/self_bench.py [--base REF] [--rounds N] [--out DIR] [--bench FILE]
 
 1. checks out BASE (default: origin/main, else main) in a git worktree in a temp dir;
-2. runs the detector benchmarks (``scripts/self_bench/bench_detector.py``, pytest-benchmark)
-   for BASE and for this checkout in interleaved rounds, A/B then B/A, so that drift of the
-   machine (other jobs, thermal state) falls on both sides alike. Each run is a fresh
-   process with its tree first on ``sys.path``; the benchmark module is this checkout's, so
-   only perfwatch's code differs;
+2. runs the detector benchmarks (``scripts/self_bench/bench_detector.py``, pytest-benchmark,
+   timed in process CPU time, one thread) for BASE and for this checkout in interleaved
+   rounds, A/B then B/A, so that drift of the machine (other jobs, thermal state) falls on
+   both sides alike. Each run is a fresh process with its tree first on ``sys.path``; the
+   benchmark module is this checkout's, so only perfwatch's code differs;
 3. merges each side's rounds into one pytest-benchmark JSON file with one sample per round
    (the round's median: times inside one process are not independent samples);
 4. runs ``perfwatch compare --pytest-benchmark BASE.json HEAD.json`` and exits with its
@@ -35,6 +35,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_BENCH = ROOT / "scripts" / "self_bench" / "bench_detector.py"
+SINGLE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                        "MKL_NUM_THREADS")}
 
 
 def _git(*args: str, cwd: Path = ROOT) -> str:
@@ -67,12 +69,15 @@ def _env_pairs(pairs: Sequence[str]) -> dict[str, str]:
 def run_side(tree: Path, bench: Path, out: Path, extra_env: dict[str, str]) -> None:
     """One pytest-benchmark run of ``bench`` with ``tree``'s perfwatch first on the path."""
     # Only pytest-benchmark is loaded: other installed plugins cost seconds per process.
+    # One thread, timed in CPU time: on a shared CI runner, time spent waiting for a CPU
+    # would otherwise dominate the differences.
     env = {**os.environ, "PYTHONPATH": str(tree), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
-           **extra_env}
+           **SINGLE_THREAD, **extra_env}
     cmd = [sys.executable, "-m", "pytest", "-p", "pytest_benchmark.plugin", str(bench),
            "--benchmark-only", "-q",
            "-p", "no:cacheprovider", "--rootdir", str(bench.parent), "-c", os.devnull,
-           f"--benchmark-json={out}", "--benchmark-save-data", "--benchmark-disable-gc"]
+           f"--benchmark-json={out}", "--benchmark-save-data", "--benchmark-disable-gc",
+           "--benchmark-timer=time.process_time"]
     done = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         sys.stderr.write(done.stdout[-3000:] + done.stderr[-3000:])

@@ -65,3 +65,12 @@ def test_slugs_follow_github() -> None:
     assert slug("GitHub rate limit (403 or 429)") == "github-rate-limit-403-or-429"
     assert slug("Set up: [a link](x.md) & more") == "set-up-a-link--more"
     assert anchors(ROOT / "docs" / "troubleshooting.md") >= {"messages"}
+
+
+def test_readme_setup_is_the_two_commands() -> None:
+    """README's set-up section shows exactly `make demo` and `make test`."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Set up", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```console", 1)[1].split("```", 1)[0]
+    commands = [line.split("#", 1)[0].strip() for line in block.splitlines()]
+    assert [c for c in commands if c] == ["make demo", "make test"]
