@@ -1,20 +1,22 @@
 """Testing and pruning candidate change points against their neighbours.
 
 Each candidate is judged on the commits between its neighbouring candidates, at most
-``WINDOW`` on each side, by three checks that must all pass:
+``WINDOW`` on each side. It is kept when all of these hold:
 
-1. **significance**: the difference of the mean huberised levels right and left,
-   divided by the largest of three standard errors: from the history-wide noise sd,
-   from the local noise sd, and the *scale-aware* one (the spread of the same
-   left/right window difference at every other position of the history, which
-   contains slow drift and correlated between-run noise at exactly that time scale),
-   has a search-corrected p-value (:func:`scan_pvalue`) of at most ``max_pvalue``;
-2. **a step, not a slope**: with a local straight line fitted through both sides, the
-   step still has the same sign, ``|t| >= STEP_T`` and at least ``STEP_SHARE`` of the
-   difference between the sides (slow drift fits the line, a step does not); the
-   ``min_size`` commits either side of the cut also show that share of the difference;
-3. **size against noise**: the shift of the medians is at least ``MIN_EFFECT_SD``
-   per-commit noise sds (smaller shifts cannot be pinned to a commit).
+1. **significant as a shift**: the difference of the mean huberised levels right and
+   left, over ``sd * sqrt(1/n_l + 1/n_r) * sqrt((1 + rho) / (1 - rho))`` (``sd`` the
+   larger of the history-wide and the window's own noise, ``rho`` the lag-1
+   correlation of the residuals: correlated between-run noise), has a search-corrected
+   p-value (:func:`scan_pvalue`) of at most ``max_pvalue``;
+2. **significant as a step on top of a line**: the same holds for the t of the step
+   in ``x ~ a + b i + c [i >= cut]`` fitted in the window, with the same sign (slow
+   drift fits the line, a step does not);
+3. **a jump, not wander**: the difference is at least ``WANDER_RATIO`` times the slow
+   wander of the level within either side;
+4. **size against noise**: the shift of the medians is at least ``MIN_EFFECT_SD``
+   per-commit noise sds (smaller shifts cannot be pinned to a commit);
+5. **sharp**, only when the residuals are significantly correlated: a jump at the cut
+   fits the window better than a linear ramp over ``min_size`` commits.
 
 The weakest failing candidate is removed and its neighbours re-tested, until every
 remaining candidate passes (the merge step of Otava/Hunter, with these tests).
@@ -41,8 +43,6 @@ WINDOW = 50  # commits per side a candidate is judged on
 # Windows are at most 1/6 of the history, so that the left+right window fits at least
 # twice more beside the candidate and the scale-aware spread can be learnt.
 _SCALE_BLOCKS = 1
-STEP_T = 2.0  # step t-statistic required on top of a local line
-STEP_SHARE = 0.5  # ... and the step must carry at least half of the level difference
 WANDER_RATIO = 2.0 * math.sqrt(2.0)  # jump >= 2 sd of the difference of two wandering levels
 MIN_EFFECT_SD = 1.0  # minimum shift, in per-commit noise sds
 _MEDIAN_SE = math.sqrt(math.pi / 2.0)
@@ -61,17 +61,17 @@ class CandidateTest:
     passed: bool
 
 
-def _step_fit(x: FloatArray, cut: int, sd: float) -> tuple[float, float]:
-    """Step coefficient c and its t in x ~ a + b * i + c * [i >= cut], sd known."""
+def _step_t(x: FloatArray, cut: int, sd: float) -> float:
+    """t of the step c in x ~ a + b * i + c * [i >= cut] (noise sd known)."""
     i = np.arange(x.size, dtype=np.float64)
     design = np.column_stack([np.ones(x.size), i - cut, (i >= cut).astype(np.float64)])
     gram = design.T @ design
     try:
         inv = np.linalg.inv(gram)
     except np.linalg.LinAlgError:
-        return 0.0, 0.0
+        return 0.0
     coef = inv @ (design.T @ x)
-    return float(coef[2]), float(coef[2] / (sd * math.sqrt(max(inv[2, 2], 1e-300))))
+    return float(coef[2] / (sd * math.sqrt(max(inv[2, 2], 1e-300))))
 
 
 _MAD_TO_SD = 1.482602218505602
@@ -136,13 +136,14 @@ def test_candidate(h: History, cut: int, lo: int, hi: int) -> CandidateTest:
     if pvalue > h.max_pvalue:  # the cheap check first: most candidates stop here
         return CandidateTest(cut, lo, hi, diff, se, z, pvalue, 0.0, False)
     shift = fast_median(h.y[cut:hi]) - fast_median(h.y[lo:cut])
-    step, step_t = _step_fit(x[lo:hi], cut - lo, local_sd)
+    step_t = _step_t(x[lo:hi], cut - lo, local_sd)
+    # the step must also be significant on top of a straight line through the window
+    pvalue = max(pvalue, scan_pvalue(step_t / math.sqrt(h.long_run), hi - lo,
+                                     min(h.min_size, n_left, n_right)))
     wander = max(_wander(x[lo:cut]), _wander(x[cut:hi]))
     passed = (
-        step_t * z > 0
-        and abs(step_t) >= STEP_T
-        and abs(step) >= STEP_SHARE * abs(diff)
-        and _local_jump(h, cut, lo, hi) * diff >= STEP_SHARE * diff * diff
+        pvalue <= h.max_pvalue
+        and step_t * z > 0
         and abs(diff) >= WANDER_RATIO * wander
         and abs(shift) >= MIN_EFFECT_SD * local_sd
         and shift * z > 0
@@ -166,13 +167,6 @@ def sharper_than_ramp(x: FloatArray, cut: int, width: int) -> bool:
     step = (i >= cut).astype(np.float64)
     ramp = np.clip((i - (cut - 0.5 - width / 2.0)) / width, 0.0, 1.0)
     return _rss(x, step) <= _rss(x, ramp)
-
-
-def _local_jump(h: History, cut: int, lo: int, hi: int) -> float:
-    """Difference of the means of the ``min_size`` commits right and left of ``cut``: a
-    step shows its whole size there, a drift only the little it moves in a few commits."""
-    m = h.min_size
-    return h.mean(cut, min(hi, cut + m)) - h.mean(max(lo, cut - m), cut)
 
 
 def _wander(side: FloatArray) -> float:
