@@ -17,7 +17,9 @@ from pathlib import Path
 
 import git
 
-from demo.patches import add_fsync_per_packet, note_in_docstring, remove_fsync_per_packet
+from demo.patches import add_design_note, add_fsync_per_packet, remove_fsync_per_packet
+from perfwatch.stats.changepoint import MIN_SIZE
+from perfwatch.stats.excursions import EXCURSION_MAX
 
 # What the demo copies out of the checkout into its scratch repository.
 TRACKED = ("recorder", "benchmarks", "hardware", "asv.conf.json")
@@ -33,8 +35,11 @@ class Step:
     planted: str = ""  # "regression" | "improvement" | "" (neutral)
 
 
-# A level must hold for several measured commits before the detector calls it a change
-# (docs/statistics.md), so each level below spans five commits.
+# The detector reports a level only once it has held for MIN_SIZE measured commits, and
+# it ignores a level that returns within EXCURSION_MAX commits (docs/statistics.md), so
+# the base and fixed levels span MIN_SIZE commits and the regressed one EXCURSION_MAX.
+BASE_SPAN = MIN_SIZE
+REGRESSED_SPAN = max(EXCURSION_MAX, MIN_SIZE)
 _NOTES = (
     "segment names carry the arrival time", "fragments survive a crash",
     "one cache file per open segment", "cuts fall on keyframes",
@@ -47,19 +52,24 @@ _NOTES = (
 
 def _neutral(i: int) -> Step:
     note = _NOTES[i % len(_NOTES)]
-    return Step(f"docs: note that {note}", note_in_docstring(note))
+    return Step(f"docs: note that {note}", add_design_note(note))
 
 
-STEPS: tuple[Step, ...] = (
-    Step("recorder: baseline", lambda root: None),
-    *(_neutral(i) for i in range(4)),
-    Step("segmenter: fsync the cache file after every packet for durability",
-         add_fsync_per_packet, planted="regression"),
-    *(_neutral(i) for i in range(4, 8)),
-    Step("segmenter: leave durability to the mover (one fsync per segment)",
-         remove_fsync_per_packet, planted="improvement"),
-    *(_neutral(i) for i in range(8, 12)),
-)
+def _steps() -> tuple[Step, ...]:
+    neutral = (_neutral(i) for i in range(2 * BASE_SPAN + REGRESSED_SPAN))
+    return (
+        Step("recorder: baseline", lambda root: None),
+        *(next(neutral) for _ in range(BASE_SPAN - 1)),
+        Step("segmenter: fsync the cache file after every packet for durability",
+             add_fsync_per_packet, planted="regression"),
+        *(next(neutral) for _ in range(REGRESSED_SPAN - 1)),
+        Step("segmenter: leave durability to the mover (one fsync per segment)",
+             remove_fsync_per_packet, planted="improvement"),
+        *(next(neutral) for _ in range(BASE_SPAN - 1)),
+    )
+
+
+STEPS: tuple[Step, ...] = _steps()
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,7 @@ def remove_fsync_per_packet(root: Path) -> None:
     _edit(root, SEGMENTER, change)
 
 
-def note_in_docstring(note: str) -> Callable[[Path], None]:
+def add_design_note(note: str) -> Callable[[Path], None]:
     """A neutral change: one more line in the recorder's design notes."""
 
     def apply(root: Path) -> None:
