@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -115,10 +116,13 @@ def test_script_end_to_end_fails_on_a_planted_slowdown(tmp_path: Path) -> None:
     bench = tmp_path / "bench_tiny.py"
     bench.write_text(TINY_BENCH)
     out = tmp_path / "out"
+    scratch = tmp_path / "scratch"  # the script's temp dir (the worktree) goes here
+    scratch.mkdir()
     done = subprocess.run(
         [sys.executable, str(SCRIPT), "--base", "HEAD", "--rounds", "4", "--bench", str(bench),
          "--out", str(out), "--env-head", "SELF_BENCH_TEST_SLOWDOWN=2"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, "TMPDIR": str(scratch)})
     assert done.returncode == 1, done.stdout + done.stderr
     assert {p.name for p in out.iterdir()} >= {"base.json", "head.json", "compare.json",
                                                "base-round1.json", "head-round4.json"}
@@ -127,4 +131,4 @@ def test_script_end_to_end_fails_on_a_planted_slowdown(tmp_path: Path) -> None:
     assert row["n_base"] == row["n_head"] == 4
     worktrees = subprocess.run(["git", "worktree", "list"], cwd=ROOT, capture_output=True,
                                text=True, check=True).stdout
-    assert "perfwatch-self-bench-" not in worktrees
+    assert str(scratch) not in worktrees and list(scratch.iterdir()) == []
