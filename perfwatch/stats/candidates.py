@@ -8,9 +8,10 @@ Each candidate is judged on the commits between its neighbouring candidates, at 
    larger of the history-wide and the window's own noise, ``rho`` the lag-1
    correlation of the residuals: correlated between-run noise), has a search-corrected
    p-value (:func:`scan_pvalue`) of at most ``max_pvalue``;
-2. **significant as a step on top of a line**: the same holds for the t of the step
-   in ``x ~ a + b i + c [i >= cut]`` fitted in the window, with the same sign (slow
-   drift fits the line, a step does not);
+2. **significant as a step on top of a line**: the t of the step in
+   ``x ~ a + b i + c [i >= cut]`` fitted in the window has the same sign and a
+   search-corrected p-value of at most ``LINE_FACTOR * max_pvalue`` (slow drift fits
+   the line, a step does not);
 3. **a jump, not wander**: the difference is at least ``WANDER_RATIO`` times the slow
    wander of the level within either side;
 4. **size against noise**: the shift of the medians is at least ``MIN_EFFECT_SD``
@@ -43,6 +44,9 @@ WINDOW = 50  # commits per side a candidate is judged on
 # Windows are at most 1/6 of the history, so that the left+right window fits at least
 # twice more beside the candidate and the scale-aware spread can be learnt.
 _SCALE_BLOCKS = 1
+# The step-on-a-line test guards against drift at the candidates' level (10x the final
+# level, as candidates are collected): the shift test keeps the final level.
+LINE_FACTOR = 10.0
 WANDER_RATIO = 2.0 * math.sqrt(2.0)  # jump >= 2 sd of the difference of two wandering levels
 MIN_EFFECT_SD = 1.0  # minimum shift, in per-commit noise sds
 _MEDIAN_SE = math.sqrt(math.pi / 2.0)
@@ -138,11 +142,13 @@ def test_candidate(h: History, cut: int, lo: int, hi: int) -> CandidateTest:
     shift = fast_median(h.y[cut:hi]) - fast_median(h.y[lo:cut])
     step_t = _step_t(x[lo:hi], cut - lo, local_sd)
     # the step must also be significant on top of a straight line through the window
-    pvalue = max(pvalue, scan_pvalue(step_t / math.sqrt(h.long_run), hi - lo,
-                                     min(h.min_size, n_left, n_right)))
+    # the step must also stand on top of a straight line through the window
+    line_p = scan_pvalue(step_t / math.sqrt(h.long_run), hi - lo,
+                         min(h.min_size, n_left, n_right))
     wander = max(_wander(x[lo:cut]), _wander(x[cut:hi]))
     passed = (
         pvalue <= h.max_pvalue
+        and line_p <= LINE_FACTOR * h.max_pvalue
         and step_t * z > 0
         and abs(diff) >= WANDER_RATIO * wander
         and abs(shift) >= MIN_EFFECT_SD * local_sd
