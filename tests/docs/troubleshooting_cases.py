@@ -174,6 +174,25 @@ def future_pytest_benchmark(e: Env) -> list[str]:
     return ["compare", "--pytest-benchmark", str(base), str(head)]
 
 
+def pytest_benchmark_two_machines(e: Env) -> list[str]:
+    base = _pytest_benchmark_file(e.tmp / "base.json", "5.1.0")
+    head = _pytest_benchmark_file(e.tmp / "head.json", "5.1.0")
+    data = json.loads(head.read_text())
+    data["machine_info"]["node"] = "laptop"
+    head.write_text(json.dumps(data))
+    return ["compare", "--pytest-benchmark", str(base), str(head)]
+
+
+def not_a_speedscope_profile(e: Env) -> list[str]:
+    (e.tmp / "a.json").write_text('{"profiles": []}')
+    (e.tmp / "b.json").write_text('{"profiles": []}')
+    return ["profile", "--diff", str(e.tmp / "a.json"), str(e.tmp / "b.json")]
+
+
+def unwritable_json(e: Env) -> list[str]:
+    return _detect(e, **{"--json": str(e.tmp / "no-such-dir" / "changes.json")})
+
+
 def _profile(path: Path, *, cpus: int = 4096, extra: str = "") -> Path:
     path.write_text(
         f'[profile]\nname = "{path.stem}"\n\n[cpu]\nmodel_pattern = "."\nlogical_cpus = {cpus}\npin = [0]\n{extra}\n'
@@ -287,6 +306,10 @@ CASES: tuple[Case, ...] = (
     Case("--merge-base-needs---repo", merge_base_needs_repo),
     Case("a-pytest-benchmark-file-is-corrupt", corrupt_pytest_benchmark),
     Case("a-pytest-benchmark-file-of-an-unknown-version", future_pytest_benchmark),
+    Case("base-and-head-were-written-on-different-machines", pytest_benchmark_two_machines,
+         exit_code=0),
+    Case("the-json-output-cannot-be-written", unwritable_json),
+    Case("a-file-is-not-a-speedscope-profile", not_a_speedscope_profile),
     Case("a-hardware-profile-has-an-unknown-key", bad_profile),
     Case("no-hardware-profile-of-that-name", unknown_profile),
     Case("the-host-differs-from-the-profile-hardware-check", host_differs_check, exit_code=1),
