@@ -50,6 +50,16 @@ class AsvConfig:
         """The first configured branch (the one perfwatch analyses)."""
         return self.branches[0]
 
+    def local_repo(self) -> Path:
+        """The local git repository: ``repo`` itself, or asv's clone of a URL repo."""
+        if self.repo_path is not None:
+            return self.repo_path
+        mirror = self.root / self.project  # asv keeps its clone of a URL repo here
+        if mirror.is_dir():
+            return mirror
+        raise ConfigError(f"repo {self.repo!r} is not a local path and asv has no clone at "
+                          f"{mirror}", hint="run `asv publish` once, or point 'repo' at a local clone")
+
 
 def find_config(path: Path | None, *, cwd: Path) -> Path:
     """The configuration file: ``path``, else ``asv.conf.json`` / ``.jsonc`` in ``cwd``."""

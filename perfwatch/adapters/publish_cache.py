@@ -23,7 +23,7 @@ from typing import Any
 from perfwatch.model import Series
 from perfwatch.stats import ChangePoint
 
-__all__ = ["DetectionCache", "PageManifest", "series_hash"]
+__all__ = ["DetectionCache", "PageManifest", "series_hash", "sources_hash"]
 
 CACHE_VERSION = 1
 
@@ -37,6 +37,15 @@ def series_hash(series: Series, *, salt: str = "") -> str:
         h.update(samples.astype("<f8", copy=False).tobytes())
         h.update(b"|")
     return h.hexdigest()
+
+
+def sources_hash(paths: Iterable[Path]) -> str:
+    """A short hash of some source files (names and bytes): a code version for cache keys."""
+    h = hashlib.sha256()
+    for path in sorted(paths):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
 
 
 def _read(path: Path, kind: str) -> dict[str, Any]:
