@@ -51,3 +51,35 @@ def test_parameter_sets_from_annexb_and_avcc() -> None:
         bytes([1]) + len(pps).to_bytes(2, "big") + pps
     assert parameter_sets(avcc) == (sps, pps)
     assert parameter_sets(None) == (b"", b"")
+
+
+def test_metrics_text_is_well_formed_prometheus() -> None:
+    import re
+
+    from recorder.ingest import StreamStatus
+    from recorder.metrics import render_metrics
+    from recorder.mover import MoverStats
+    from recorder.retention import SweepStats
+
+    lat = LatencyRecorder()
+    lat.add([0.2, 1.5, 9.0, 11.0])
+    sweep = SweepStats(runs=3, emergency_runs=1, deleted_bytes=500)
+    sweep.count("disk_full", 2)
+    st = StreamStatus(name='we"ird', url="rtsp://x", connected=True, fps=30.0, bitrate=2e6, packets=42,
+                      bytes=1000, dropped=1, skipped=0, reconnects=2, write_errors=1, segments=4,
+                      last_error=None, last_packet_age=0.1, width=320, height=240, codec="h264")
+    text = render_metrics([st], lat.summary(), MoverStats(moved=4), sweep, 123, 456)
+    sample = re.compile(r'^[a-z_:][a-z0-9_:]*(\{([a-z_]+="([^"\\]|\\.)*",?)*\})? [-+0-9.eEInf]+$')
+    typed = set()
+    for line in text.splitlines():
+        if line.startswith("# TYPE"):
+            typed.add(line.split()[2])
+        elif not line.startswith("# HELP"):
+            assert sample.match(line), line
+            base = re.sub(r"(_bucket|_sum|_count)$", "", line.split("{")[0].split(" ")[0])
+            assert base in typed, line
+    buckets = [int(v) for v in re.findall(r'_seconds_bucket\{le="[^"]+"\} (\d+)', text)]
+    assert buckets == sorted(buckets) and buckets[-1] == 4
+    assert "recorder_ingest_to_durable_seconds_count 4" in text
+    assert 'recorder_packets_total{stream="we\\"ird"} 42' in text
+    assert 'recorder_sweep_deleted_segments_total{reason="disk_full"} 2' in text
