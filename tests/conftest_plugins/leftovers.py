@@ -7,6 +7,7 @@ the machine stays clean.
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
@@ -18,6 +19,15 @@ import pytest
 from perfwatch.harness.faults import Leftovers, find_leftovers
 
 LEFTOVERS_KEY = pytest.StashKey[Leftovers]()
+COMMANDS_KEY = pytest.StashKey[list[str]]()
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return "?"
+    return raw.replace(b"\0", b" ").decode(errors="replace").strip()[:200]
 
 
 BASETEMP_KEY = pytest.StashKey[Path]()
@@ -39,6 +49,7 @@ def _scan(config: pytest.Config) -> Leftovers:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    gc.collect()  # unreferenced owners of child processes (GitPython's cat-file) end them now
     found = _scan(session.config)
     deadline = time.monotonic() + 5
     while found.child_pids and time.monotonic() < deadline:  # processes still shutting down
@@ -47,6 +58,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     session.config.stash[LEFTOVERS_KEY] = found
     if found.empty:
         return
+    session.config.stash[COMMANDS_KEY] = [f"{pid}: {_cmdline(pid)}" for pid in found.child_pids]
     _remove(found)
     if os.environ.get("PERFWATCH_LEFTOVERS", "").lower() != "warn":
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
@@ -61,6 +73,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     else:
         terminalreporter.section("leftovers", sep="!", red=True)
         terminalreporter.write_line(f"left behind (now removed): {found.describe()}")
+        for line in terminalreporter.config.stash.get(COMMANDS_KEY, []):
+            terminalreporter.write_line(f"  {line}")
 
 
 def _remove(found: Leftovers) -> None:
