@@ -136,6 +136,10 @@ def test_asv_regressions_page_shows_planted_regression(watched: Watched, dashboa
         text = rows.nth(i).inner_text()
         assert "bench_ingest.time_remux" in text and sha[:8] in text and "1.40x" in text
     watched.shot("asv-regressions")
+    rows.nth(0).locator("a").first.click()  # asv's own graph of it, drawn by the local flot
+    page.locator("#main-graph canvas, .main-graph canvas, canvas").first.wait_for(timeout=15_000)
+    watched.shot("asv-graph")
+    page.goto(f"{dashboard_url}/index.html")
     page.click("#nav-li-perfwatch a")
     page.wait_for_url("**/perfwatch/index.html")
     assert watched.errors == []
