@@ -162,13 +162,23 @@ async def clip(request: web.Request) -> web.StreamResponse:
         return _json_error(404, f"no recordings of {stream} in that range", "GET /api/recordings")
     tmp = Path(tempfile.mkdtemp(prefix="clip-")) / f"{stream}.mp4"
     try:
-        await asyncio.to_thread(write_clip, rec.storage, segs, tmp)
-        data = tmp.read_bytes()
+        try:
+            await asyncio.to_thread(write_clip, rec.storage, segs, tmp)
+        except FileNotFoundError:
+            return _json_error(409, "a segment of the range was rotated away while building the clip",
+                               "retry, or ask for a more recent range")
+        resp = web.StreamResponse(headers={
+            "Content-Type": "video/mp4", "Content-Length": str(tmp.stat().st_size),
+            "Content-Disposition": f'attachment; filename="{stream}.mp4"'})
+        await resp.prepare(request)
+        with tmp.open("rb") as f:  # streamed: a long clip never sits in memory whole
+            while chunk := await asyncio.to_thread(f.read, 1 << 18):
+                await resp.write(chunk)
+        await resp.write_eof()
+        return resp
     finally:
         tmp.unlink(missing_ok=True)
         tmp.parent.rmdir()
-    return web.Response(body=data, content_type="video/mp4",
-                        headers={"Content-Disposition": f'attachment; filename="{stream}.mp4"'})
 
 
 async def storage(request: web.Request) -> web.Response:
