@@ -183,8 +183,9 @@ def recorder_proc(tmp_path: Path) -> Iterator[Callable[..., RecorderProc]]:
         sys.stderr.write(f"--- recorder log ({rp.log_path.name}, exit {code}) ---\n{rp.logs()[-6000:]}\n")
 
 
-def _start_cameras(count: int, resolution: str, fps: int, bitrate: str, gop: int) -> CameraRigProc:
-    cmd = [sys.executable, "-m", "recorder", "cameras", "--count", str(count), "--port", "0",
+def _start_cameras(count: int, resolution: str, fps: int, bitrate: str, gop: int,
+                   port: int = 0) -> CameraRigProc:
+    cmd = [sys.executable, "-m", "recorder", "cameras", "--count", str(count), "--port", str(port),
            "--control-port", "0", "--resolution", resolution, "--fps", str(fps), "--bitrate", bitrate,
            "--gop", str(gop), "--cache-dir", str(CLIP_CACHE)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
@@ -204,8 +205,8 @@ def mock_cameras() -> Iterator[Callable[..., CameraRigProc]]:
     started: list[CameraRigProc] = []
 
     def start(count: int = 1, resolution: str = "320x240", fps: int = 15, bitrate: str = "300k",
-              gop: int = 15) -> CameraRigProc:
-        rig = _start_cameras(count, resolution, fps, bitrate, gop)
+              gop: int = 15, port: int = 0) -> CameraRigProc:
+        rig = _start_cameras(count, resolution, fps, bitrate, gop, port)
         started.append(rig)
         return rig
 

@@ -118,6 +118,29 @@ def test_camera_outage_resumes_quickly(mock_cameras: Callable[..., CameraRigProc
     assert st["reconnects"] >= 1 and st["connected"]
 
 
+def test_camera_process_killed_and_restarted(mock_cameras: Callable[..., CameraRigProc],  # noqa: F811
+                                             recorder_proc: Callable[..., RecorderProc],  # noqa: F811
+                                             tmp_path: Path) -> None:
+    """The issue's bar literally: the camera process is SIGKILLed, and 5 s later a new one listens."""
+    rig = mock_cameras(count=1)
+    rec = recorder_proc(_config(tmp_path / "storage", rig))
+    rec.wait_for(lambda: len(_segments(rec, "cam0")) >= 3, 30, "3 segments")
+    rig.proc.kill()
+    t_down = time.time()
+    rig.proc.wait()
+    time.sleep(5.0)
+    mock_cameras(count=1, port=rig.rtsp_port)  # returns once the new process serves
+    t_up = time.time()
+    rec.wait_for(lambda: any(s.start > t_up for s in _segments(rec, "cam0")), 20, "recording again")
+    segs = _segments(rec, "cam0")
+    before = max((s for s in segs if s.start < t_down), key=lambda s: s.end)
+    after = min((s for s in segs if s.start > t_up), key=lambda s: s.start)
+    print(json.dumps({"killed_s": t_up - t_down, "resume_after_return_s": after.start - t_up,
+                      "gap_s": after.start - before.end}))
+    assert after.start - t_up <= 3.0
+    assert after.start - before.end <= (t_up - t_down) + SEG
+
+
 def test_full_disk_rotates_and_keeps_recording(mock_cameras: Callable[..., CameraRigProc],  # noqa: F811
                                                recorder_proc: Callable[..., RecorderProc],  # noqa: F811
                                                tmp_path: Path) -> None:
