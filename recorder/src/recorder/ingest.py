@@ -221,6 +221,7 @@ class StreamWorker:
         rate = float(video.average_rate or video.guessed_rate or 30)
         frame = 1.0 / (rate * float(tb))  # refined below from the smallest timestamp step seen
         measured = False
+        session_packets = 0
         last_dts: int | None = None
         untimed: list[tuple[Any, float]] = []  # leading packets without timestamps (before RTCP sync)
         c = self._c
@@ -248,7 +249,8 @@ class StreamWorker:
             elif step > 1.5 * frame:
                 c.dropped += round(step / frame) - 1
             last_dts = dts
-            if c.packets > 30:
+            session_packets += 1
+            if session_packets == 30:  # a healthy session: the next outage starts a fresh backoff
                 self._backoff.reset()
             self._deliver(writer, packet, now, tb)
 
