@@ -8,12 +8,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-from recorder_fixtures import encode_test_clip
-
 from recorder.config import StreamConfig, WatchdogConfig
 from recorder.hub import PacketHub
 from recorder.ingest import StreamWorker, segment_writer_factory
 from recorder.segmenter import CachedSegment
+from recorder_fixtures import encode_test_clip
 
 
 def test_worker_records_each_session_and_reconnects(tmp_path: Path, rng: np.random.Generator) -> None:
