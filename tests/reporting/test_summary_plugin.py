@@ -42,10 +42,11 @@ def test_fault():
     pass
 ''',
     "tests/unit/test_d.py": '''
-import subprocess, sys
+import os, subprocess, sys
 
 def test_leaks_a_child():
-    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    if os.environ.get("PLANT_LEAK"):
+        subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
 ''',
 }
 
@@ -68,7 +69,7 @@ def _run(tmp_path: Path, *args: str, env: dict[str, str] | None = None
 
 
 def test_junit_per_tier_summary_and_leftovers(tmp_path: Path) -> None:
-    done = _run(tmp_path, env={"PERFWATCH_LEFTOVERS": "fail"})
+    done = _run(tmp_path, env={"PERFWATCH_LEFTOVERS": "fail", "PLANT_LEAK": "1"})
     out = tmp_path / "out"
     assert done.returncode == 1, done.stdout
     assert sorted(p.name for p in out.glob("junit-*.xml")) == [
