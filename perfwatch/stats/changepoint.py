@@ -5,10 +5,14 @@ Pipeline (see docs/statistics.md for the reasoning):
 1. per-commit levels: log of the median of each commit's samples;
 2. noise: robust commit-to-commit scale from first differences; levels are huberised
    around a running median so spikes and outliers lose their leverage;
-3. candidates: binary segmentation on the CUSUM scan at a relaxed level;
-4. pruning: each candidate is tested on its neighbouring segments (window-limited),
-   must be a step rather than drift, and must be at least one noise sd in size;
-5. each surviving change gets a search-corrected p-value, the relative change of the
+3. candidates: binary segmentation on the CUSUM scan at a relaxed level, plus moving
+   two-window scans at bandwidths 5-40;
+4. pruning: each candidate is tested on its neighbouring segments (window-limited):
+   significant as a shift and as a step on top of a local line, a jump rather than
+   wander, at least one noise sd in size;
+5. excursions (a level that returns within 10 commits) and mode switching (alternating
+   between two levels) are dropped;
+6. each surviving change gets a search-corrected p-value, the relative change of the
    medians and a confidence interval.
 """
 

@@ -92,11 +92,17 @@ def _within_se(arrays: Sequence[FloatArray], medians: FloatArray) -> FloatArray:
 
 
 def commit_levels(samples: Sequence[FloatArray]) -> Levels:
-    """Levels of a history given one non-empty sample array per measured commit."""
+    """Levels of a history given one non-empty sample array per measured commit
+    (non-finite values are ignored)."""
     arrays = [np.asarray(s, dtype=np.float64).ravel() for s in samples]
     sizes = {a.size for a in arrays}
-    if len(sizes) == 1 and arrays:
-        stacked = np.stack(arrays)
+    stacked = np.stack(arrays) if len(sizes) == 1 and arrays else None
+    if stacked is None or not np.isfinite(stacked).all():
+        arrays = [a[np.isfinite(a)] for a in arrays]
+        if any(a.size == 0 for a in arrays):
+            raise ValueError("every commit needs at least one finite sample")
+        stacked = None
+    if stacked is not None:
         medians = np.median(stacked, axis=1)
         pick = np.unique(np.linspace(0, len(arrays) - 1, min(len(arrays), WITHIN_SUBSAMPLE)).astype(int))
         within = np.full(len(arrays), float(np.median(_within_se_stacked(stacked[pick], medians[pick]))))

@@ -130,3 +130,13 @@ def test_identical_values_do_not_divide_by_zero(rng: np.random.Generator) -> Non
     cps = detect_change_points(samples, rng=rng)
     assert len(cps) == 1 and cps[0].index == 30
     assert cps[0].rel_change == pytest.approx(0.5)
+
+
+def test_non_finite_samples_are_ignored(rng: np.random.Generator) -> None:
+    samples = _history(rng, 80, steps={40: 0.2})
+    samples[10] = np.append(samples[10], np.nan)
+    samples[50] = np.append(samples[50], np.inf)
+    cps = detect_change_points(samples, rng=rng)
+    assert len(cps) == 1 and _near(cps, 40) is not None
+    with pytest.raises(ValueError, match="finite"):
+        detect_change_points(samples[:20] + [np.array([np.nan])], rng=rng)
