@@ -135,3 +135,21 @@ def test_script_end_to_end_fails_on_a_planted_slowdown(tmp_path: Path) -> None:
     worktrees = subprocess.run(["git", "worktree", "list"], cwd=ROOT, capture_output=True,
                                text=True, check=True).stdout
     assert str(scratch) not in worktrees and list(scratch.iterdir()) == []
+
+
+def test_pull_requests_run_it_read_only() -> None:
+    """The workflow runs `make self-bench` on pull requests with a read-only token, and the
+    Makefile target runs this script."""
+    import yaml
+
+    flow = yaml.safe_load((ROOT / ".github" / "workflows" / "self-bench.yml").read_text())
+    triggers = flow.get("on", flow.get(True))  # YAML 1.1 reads a bare `on` as True
+    assert "pull_request" in triggers and "pull_request_target" not in triggers
+    assert flow["permissions"] == {"contents": "read"}
+    [job] = flow["jobs"].values()
+    checkout = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/checkout"))
+    assert checkout["with"]["fetch-depth"] == 0  # the base commit must be there
+    assert any("make self-bench" in s.get("run", "") for s in job["steps"])
+    makefile = (ROOT / "Makefile").read_text()
+    target = makefile.split("\nself-bench:", 1)[1].split("\n\n", 1)[0]
+    assert "scripts/self_bench.py" in target
