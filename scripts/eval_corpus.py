@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Score perfwatch's change-point detector on a labelled corpus of histories (optional).
 
-    scripts/eval_corpus.py [CORPUS] [--direct] [--real UNLABELED] [--simulate N --seed S]
+    scripts/eval_corpus.py [CORPUS] [--direct] [--real UNLABELED | --no-real] [--simulate N --seed S]
 
 Default CORPUS: ../shared/corpus/dev.jsonl relative to the repository root; its
 score.py (next to it) does the scoring. Never used by the tests.
@@ -166,12 +166,18 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("corpus", nargs="?", type=Path, default=DEFAULT_CORPUS)
     ap.add_argument("--direct", action="store_true", help="call the detector on the arrays")
-    ap.add_argument("--real", type=Path, help="unlabelled corpus: count alerts on django-asv")
+    ap.add_argument("--real", type=Path,
+                    help="unlabelled corpus: count alerts on django-asv (default: "
+                         "real_unlabeled.jsonl next to CORPUS, when it exists)")
+    ap.add_argument("--no-real", action="store_true", help="skip the unlabelled corpus")
     ap.add_argument("--simulate", type=int, default=0, help="score N simulated histories instead")
     ap.add_argument("--seed", type=int, default=20261126)
     ap.add_argument("--score-py", type=Path, help="score.py (default: next to the corpus)")
     ap.add_argument("--keep", type=Path, help="keep scratch files here")
     a = ap.parse_args(argv)
+    if a.real is None and not a.no_real and not a.simulate:
+        default_real = a.corpus.parent / "real_unlabeled.jsonl"
+        a.real = default_real if default_real.exists() else None
     score_py = a.score_py or (a.corpus.parent / "score.py")
     if not score_py.exists():
         print(f"eval_corpus: {score_py} not found; pass --score-py", file=sys.stderr)
