@@ -177,8 +177,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         (args.out / f"{side}.json").write_text(json.dumps(merge_rounds(files[side]), indent=1))
     print(f"self-bench: benchmarks took {time.monotonic() - t0:.0f} s; comparing "
           f"{args.out / 'base.json'} with {args.out / 'head.json'}", flush=True)
-    return compare(args.out / "base.json", args.out / "head.json",
+    code = compare(args.out / "base.json", args.out / "head.json",
                    as_json=args.out / "compare.json")
+    outcome = {0: "no confirmed slowdown", 1: "SLOWDOWN CONFIRMED"}.get(code, "unusable input")
+    print(f"self-bench: {outcome} (exit {code}); files in {args.out}", flush=True)
+    return code
 
 
 if __name__ == "__main__":
