@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import shutil
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -99,6 +100,19 @@ def no_results_dir(e: Env) -> list[str]:
 def not_results_dir(e: Env) -> list[str]:
     (e.tmp / "empty").mkdir()
     return _detect(e, **{"--results-dir": str(e.tmp / "empty")})
+
+
+def no_result_files(e: Env) -> list[str]:
+    (e.tmp / "fresh").mkdir()
+    shutil.copy(e.suite.results_dir / "benchmarks.json", e.tmp / "fresh")
+    return _detect(e, **{"--results-dir": str(e.tmp / "fresh")})
+
+
+def ambiguous_sha(e: Env) -> list[str]:
+    firsts = [sha[0] for sha in e.suite.commits]
+    prefix = next(c for c in firsts if firsts.count(c) > 1)  # the history is seeded
+    return ["compare", prefix, e.suite.commits[-1][:10], "--results-dir",
+            str(e.suite.results_dir)]
 
 
 def unknown_machine(e: Env) -> list[str]:
@@ -296,12 +310,14 @@ CASES: tuple[Case, ...] = (
     Case("a-results-file-has-an-old-format", old_results),
     Case("the-results-directory-does-not-exist", no_results_dir),
     Case("the-directory-is-not-an-asv-results-directory", not_results_dir),
+    Case("the-results-directory-holds-no-results", no_result_files),
     Case("no-results-for-a-machine", unknown_machine),
     Case("the-repository-is-not-a-git-repository", not_a_repo),
     Case("none-of-the-commits-with-results-is-on-the-branch", other_repo),
     Case("results-of-commits-that-are-not-on-the-branch", commits_off_branch, exit_code=0),
     Case("a-commit-is-not-in-the-repository", unknown_commit),
     Case("no-results-for-a-commit", no_results_for_commit),
+    Case("a-short-sha-matches-several-commits", ambiguous_sha),
     Case("--results-dir-is-required", missing_results_dir_option),
     Case("--merge-base-needs---repo", merge_base_needs_repo),
     Case("a-pytest-benchmark-file-is-corrupt", corrupt_pytest_benchmark),
