@@ -2,13 +2,16 @@
 
 Both are started with ``sys.executable -m recorder ...`` (the benchmark environment's
 Python, where asv installed the recorder at the commit being measured) and always
-stopped, also when a benchmark fails.
+stopped, also when a benchmark fails. Where ``strace`` exists the recorder runs under
+it, tracing only fsync/fdatasync (seccomp-bpf filter: no other call is slowed), so its
+own fsyncs can be counted; ``PERFWATCH_BENCH_STRACE=0`` turns that off.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -17,12 +20,27 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from benchmarks.common import BITRATE, FPS, SEED, SEGMENT_SECONDS
+
+
+def child_env() -> dict[str, str]:
+    """The environment for ``python -m recorder`` children: the ``recorder`` this process
+    imported comes first on their path too. (asv's ``--python=same`` runs put a commit's
+    sources on the benchmark process's ``sys.path`` only; without this, children would
+    import whatever recorder is installed in the interpreter.)"""
+    import recorder
+
+    env = dict(os.environ)
+    here = str(Path(recorder.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH", "")) if p)
+    return env
 
 
 def free_port() -> int:
@@ -65,7 +83,8 @@ def cameras(count: int, resolution: str, *, fps: float = FPS,
            "--seed", str(SEED)]
     if control:
         cmd += ["--control-port", "0"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            env=child_env())
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()  # blocks until ready (or exit)
@@ -79,9 +98,11 @@ def cameras(count: int, resolution: str, *, fps: float = FPS,
 
 @dataclass(frozen=True)
 class Recorder:
-    proc: subprocess.Popen[bytes]
+    proc: subprocess.Popen[bytes]  # what was started: the recorder, or strace around it
+    pid: int  # the recorder process itself
     base: str  # http://127.0.0.1:PORT
     storage: Path
+    fsync_trace: Path | None  # strace's log of the recorder's fsync calls, when traced
 
     def get(self, path: str, timeout: float = 10.0) -> Any:
         with urllib.request.urlopen(self.base + path, timeout=timeout) as reply:
@@ -119,22 +140,63 @@ def wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float
             time.sleep(0.1)
 
 
+def _strace() -> str | None:
+    """strace, unless absent or disabled with PERFWATCH_BENCH_STRACE=0."""
+    if os.environ.get("PERFWATCH_BENCH_STRACE", "1") in ("0", "false", "no"):
+        return None
+    return shutil.which("strace")
+
+
+def _traced(cmd: list[str], trace: Path) -> list[str]:
+    """``cmd`` under strace counting only fsync/fdatasync: with a seccomp-bpf filter the
+    other system calls never stop in strace, so the recorder runs at full speed."""
+    strace = _strace()
+    if strace is None:
+        return cmd
+    return [strace, "-f", "--seccomp-bpf", "-qq", "-ttt", "-e", "trace=fsync,fdatasync",
+            "-e", "signal=none", "-o", str(trace), *cmd]
+
+
+def _tracee(proc: subprocess.Popen[bytes], traced: bool, timeout: float = 10.0) -> int:
+    """The recorder's pid: ``proc`` itself, or strace's child."""
+    if not traced:
+        return proc.pid
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        children = psutil.Process(proc.pid).children()
+        if children:
+            return int(children[0].pid)
+        time.sleep(0.05)
+    raise RuntimeError("strace started no recorder process")
+
+
+def _stop_recorder(proc: subprocess.Popen[bytes], pid: int | None) -> None:
+    if pid is not None and pid != proc.pid:
+        with suppress(psutil.Error):
+            psutil.Process(pid).terminate()  # strace exits when its tracee does
+    _stop(proc)
+
+
 @contextmanager
 def recorder(workdir: Path, urls: Sequence[str], *,
              retention: dict[str, float] | None = None) -> Iterator[Recorder]:
     """The recorder service over ``urls``; yields once ``/health`` answers."""
     port = free_port()
     config = write_config(workdir, urls, port=port, retention=retention)
-    log_path = workdir / "recorder.log"
+    log_path, trace = workdir / "recorder.log", workdir / "fsync.trace"
     log = log_path.open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "recorder", "serve", "--config", str(config),
-                             "--log-level", "WARNING"], stdout=log, stderr=log)
+    cmd = _traced([sys.executable, "-m", "recorder", "serve", "--config", str(config),
+                   "--log-level", "WARNING"], trace)
+    proc = subprocess.Popen(cmd, stdout=log, stderr=log, env=child_env())
+    pid: int | None = None
     try:
+        pid = _tracee(proc, traced=cmd[0] != sys.executable)
         base = f"http://127.0.0.1:{port}"
         wait_http(base + "/health", proc, log_path)
-        yield Recorder(proc, base, workdir / "storage")
+        yield Recorder(proc, pid, base, workdir / "storage",
+                       trace if cmd[0] != sys.executable else None)
     finally:
-        _stop(proc)
+        _stop_recorder(proc, pid)
         log.close()
 
 

@@ -114,3 +114,20 @@ class Sampler:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def fsync_rates(trace: Path, start: float, end: float, window: float) -> list[float]:
+    """fsync/fdatasync calls per second in consecutive ``window``-long slices of
+    [start, end] (wall-clock seconds), counted from an ``strace -ttt -f`` log."""
+    slices = max(1, int((end - start) // window))
+    counts = [0] * slices
+    text = trace.read_text(errors="replace") if trace.exists() else ""
+    for line in text.splitlines():
+        fields = line.split(None, 2)
+        if len(fields) < 3 or fields[2].startswith("<..."):
+            continue  # a "resumed" half of a call already counted at its start
+        t = float(fields[1])
+        i = int((t - start) // window)
+        if 0 <= i < slices:
+            counts[i] += 1
+    return [c / window for c in counts]

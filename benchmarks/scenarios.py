@@ -13,7 +13,7 @@ from pathlib import Path
 
 from benchmarks.common import MEASURE_SECONDS, SEGMENT_SECONDS, WARMUP_SECONDS
 from benchmarks.procs import Recorder, cameras, recorder, wait_streams
-from benchmarks.sampling import Sampler, Usage
+from benchmarks.sampling import Sampler, Usage, fsync_rates
 
 _QUANTILE = re.compile(r'^recorder_ingest_to_durable_seconds_exact\{quantile="([0-9.]+)"\} (\S+)$',
                        re.MULTILINE)
@@ -63,10 +63,18 @@ def _resources(u: Usage) -> dict[str, list[float]]:
 
 
 def measure(rec: Recorder, streams: int, seconds: float) -> dict[str, list[float]]:
-    """Measure a running recorder for ``seconds`` (after its warm-up)."""
-    with Sampler(rec.proc.pid, rec.storage) as sampler:
+    """Measure a running recorder for ``seconds`` (after its warm-up).
+
+    fsyncs are the recorder's own fsync/fdatasync calls when it runs under strace
+    (``procs.recorder``); without strace, the storage disk's flushes (system-wide, so
+    other fsync-heavy work on the host shows up too).
+    """
+    wall0 = time.time()
+    with Sampler(rec.pid, rec.storage) as sampler:
         times, totals = _poll(rec, seconds)
     out = _resources(sampler.usage)
+    if rec.fsync_trace is not None:
+        out["fsyncs_per_s"] = fsync_rates(rec.fsync_trace, wall0, time.time(), SEGMENT_SECONDS)
     out["frames_per_s"] = _per_second(times, totals, "packets")
     out["bytes_per_s"] = _per_second(times, totals, "bytes")
     out["dropped"] = [totals[-1]["dropped"] - totals[0]["dropped"]]

@@ -19,12 +19,25 @@ from perfwatch.harness.host import detect_host
 from perfwatch.harness.render import profile_from_host, render_profile
 
 BENCH = '''
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import recorder
+
+
+def child_value():
+    """recorder.VALUE as a child process sees it (as benchmarks/procs.child_env sets up)."""
+    env = dict(os.environ, PYTHONPATH=str(Path(recorder.__file__).resolve().parents[1]))
+    code = "import recorder; print(recorder.VALUE)"
+    return float(subprocess.run([sys.executable, "-c", code], env=env, check=True,
+                                capture_output=True, text=True).stdout)
 
 
 class Tiny:
     def track_value(self):
-        return {"samples": [float(recorder.VALUE)] * 3, "number": 1}
+        return {"samples": [float(recorder.VALUE)] * 2 + [child_value()], "number": 1}
 
     track_value.unit = "units"
 '''
@@ -88,7 +101,8 @@ def test_interleaved_same_python_run_measures_each_commit(
     assert set(results) == set(shas)
     for value, sha in enumerate(shas, start=1):
         row = results[sha]["results"]["bench_tiny.Tiny.track_value"]  # type: ignore[index]
-        assert row[11] == [[float(value)] * 6]  # samples: 3 per round, 2 rounds appended
+        # 3 samples per round (the last from a child process), 2 rounds appended
+        assert row[11] == [[float(value)] * 6]
     fp = fingerprint(detect_host())
     machine = json.loads((project / ".asv/results/here/machine.json").read_text())
     assert machine["fingerprint"] == fp
