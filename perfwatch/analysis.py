@@ -13,9 +13,10 @@ series and the older results become gaps.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,6 +27,13 @@ from perfwatch.adapters.asv_results import ResultsDir, ResultsFile, guess_benchm
 from perfwatch.adapters.asv_results import scan_results_dir as _scan
 from perfwatch.adapters.git_history import open_history
 from perfwatch.errors import ConfigError, ResultsError
+from perfwatch.linear_compare import (
+    LinearResult,
+    all_positive,
+    compare_linear,
+    decide_linear,
+    finite,
+)
 from perfwatch.model import (
     Benchmark,
     Change,
@@ -206,10 +214,17 @@ def _change(c: _Candidate, qvalue: float) -> Change:
 
 @dataclass(frozen=True)
 class NotCompared:
-    """A series present on one side only, or failed/skipped on one side."""
+    """A series present on one side only, failed/skipped on one side, or one whose
+    relative change is undefined (base median 0, head median not 0).
+
+    For the last kind ``absolute_change`` is the Hodges-Lehmann shift head - base in the
+    metric's unit and ``flagged`` says whether it is significant (suite-wide q <= 0.05).
+    """
 
     key: SeriesKey
     reason: str
+    absolute_change: float | None = None
+    flagged: bool = False
 
 
 @dataclass(frozen=True)
@@ -260,7 +275,8 @@ def compare_series(base: Sequence[Series], head: Sequence[Series], *, rng: np.ra
     """Compare the last measured samples of each series key present on both sides.
 
     ``*_status`` says why a key has no samples on a side ("failed", "skipped"); keys
-    without samples on a side are listed in ``not_compared``.
+    without samples on a side are listed in ``not_compared``, and so are series whose
+    base median is 0 while the head's is not (no relative change; absolute one given).
     """
     by_base = {s.key: s for s in base}
     by_head = {s.key: s for s in head}
@@ -269,16 +285,29 @@ def compare_series(base: Sequence[Series], head: Sequence[Series], *, rng: np.ra
     results = [compare_samples_of(by_base[k], by_head[k], rng) for k in keys]
     qvalues = (stats.benjamini_hochberg(np.array([r.pvalue for r in results], dtype=np.float64))
                if results else np.empty(0))
-    comparisons = [_comparison(by_head[k], by_base[k], r, float(q))
-                   for k, r, q in zip(keys, results, qvalues, strict=True)]
+    comparisons: list[Comparison] = []
+    undefined: list[NotCompared] = []
+    for k, r, q in zip(keys, results, qvalues, strict=True):
+        if isinstance(r, stats.TwoSampleResult):
+            comparisons.append(_comparison(by_head[k], by_base[k], r, float(q)))
+        elif r.scale > 0 or r.head_median == 0:
+            comparisons.append(_linear_comparison(by_head[k], r, float(q)))
+        else:
+            undefined.append(_undefined(by_head[k], r, float(q)))
     comparisons.sort(key=lambda c: (_VERDICT_ORDER[c.verdict], c.key))
     missing = _not_compared(by_base, by_head, base_status or {}, head_status or {})
-    return CompareReport(base_label, head_label, tuple(comparisons), tuple(missing))
+    return CompareReport(base_label, head_label, tuple(comparisons),
+                         tuple(sorted(undefined + missing, key=lambda n: n.key)))
 
 
 def compare_samples_of(base: Series, head: Series, rng: np.random.Generator
-                       ) -> stats.TwoSampleResult:
-    return stats.compare_samples(_last_samples(base), _last_samples(head), rng=rng)
+                       ) -> stats.TwoSampleResult | LinearResult:
+    """The ratio-based comparison when both sides are strictly positive, else the
+    linear-scale one (:mod:`perfwatch.linear_compare`)."""
+    b, h = _last_samples(base), _last_samples(head)
+    if all_positive(b, h):
+        return stats.compare_samples(b, h, rng=rng)
+    return compare_linear(b, h)
 
 
 def _comparison(head: Series, base: Series, r: stats.TwoSampleResult, q: float) -> Comparison:
@@ -287,10 +316,37 @@ def _comparison(head: Series, base: Series, r: stats.TwoSampleResult, q: float) 
         key=head.key, unit=head.unit, direction=head.direction, verdict=d.verdict,
         rel_change=r.rel_change, ci=(r.ci_low, r.ci_high), pvalue=r.pvalue, qvalue=q,
         n_base=r.n_base, n_head=r.n_head,
-        base_median=float(np.median(_last_samples(base))),
-        head_median=float(np.median(_last_samples(head))),
+        base_median=float(np.median(finite(_last_samples(base)))),
+        head_median=float(np.median(finite(_last_samples(head)))),
         extra_runs=d.extra_runs, unstable=d.unstable,
     )
+
+
+def _linear_comparison(head: Series, r: LinearResult, q: float) -> Comparison:
+    """Linear-scale verdict; a base and head median of 0 both is "no change"."""
+    zero = Comparison(
+        key=head.key, unit=head.unit, direction=head.direction, verdict=Verdict.NO_CHANGE,
+        rel_change=0.0, ci=(math.nan, math.nan), pvalue=r.pvalue, qvalue=q, n_base=r.n_base,
+        n_head=r.n_head, base_median=r.base_median, head_median=r.head_median,
+        note="median 0 at base and head",
+    )
+    if r.scale == 0:
+        return zero
+    rel = r.relative()
+    d = decide_linear(rel, q, direction=head.direction)
+    return replace(zero, verdict=d.verdict, rel_change=rel.rel_change,
+                   ci=(rel.ci_low, rel.ci_high), extra_runs=d.extra_runs, unstable=d.unstable,
+                   note="values <= 0: compared on the linear scale")
+
+
+def _undefined(head: Series, r: LinearResult, q: float) -> NotCompared:
+    flagged = q <= MAX_QVALUE and r.shift != 0
+    unit = f" {head.unit}" if head.unit else ""
+    reason = (f"base median is 0, no relative change: head median {r.head_median:.4g}{unit}, "
+              f"absolute change {r.shift:+.4g}{unit} "
+              f"(95% CI {r.shift_low:+.4g}..{r.shift_high:+.4g}), p = {r.pvalue:.2g}"
+              + (" [significant]" if flagged else ""))
+    return NotCompared(head.key, reason, absolute_change=r.shift, flagged=flagged)
 
 
 def _match_prefix(rd: ResultsDir, ref: str) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from perfwatch.adapters.pytest_benchmark import load_pytest_benchmark, machine_of
-from perfwatch.analysis import CompareReport, compare_report, compare_series
+from perfwatch.analysis import CompareReport, NotCompared, compare_report, compare_series
 from perfwatch.commands.detect import DEFAULT_SEED, emit
 from perfwatch.errors import ConfigError
 from perfwatch.model import Comparison, Verdict
@@ -75,6 +75,20 @@ def _comparison(c: Comparison) -> dict[str, Any]:
     }
 
 
+def _not_compared(n: NotCompared) -> dict[str, Any]:
+    """One not-compared entry; ``absolute_change``/``flagged`` only when the base median
+    is 0 (relative change undefined)."""
+    out: dict[str, Any] = {
+        "benchmark": n.key.benchmark,
+        "params": list(n.key.params) if n.key.params is not None else None,
+        "machine": n.key.machine, "reason": n.reason,
+    }
+    if n.absolute_change is not None:
+        out["absolute_change"] = _finite(n.absolute_change)
+        out["flagged"] = n.flagged
+    return out
+
+
 def compare_document(report: CompareReport) -> dict[str, Any]:
     """The ``--json`` document: version, base, head, comparisons, and what was not compared."""
     return {
@@ -82,12 +96,7 @@ def compare_document(report: CompareReport) -> dict[str, Any]:
         "base": report.base,
         "head": report.head,
         "comparisons": [_comparison(c) for c in report.comparisons],
-        "not_compared": [
-            {"benchmark": n.key.benchmark,
-             "params": list(n.key.params) if n.key.params is not None else None,
-             "machine": n.key.machine, "reason": n.reason}
-            for n in report.not_compared
-        ],
+        "not_compared": [_not_compared(n) for n in report.not_compared],
     }
 
 

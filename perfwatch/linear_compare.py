@@ -1,0 +1,118 @@
+"""Base against head for samples that are not all positive (zeros, negative values).
+
+The ratio-based comparison (:func:`perfwatch.stats.compare_samples`) works on the log
+scale and needs positive values. ``track_`` benchmarks also record counts that are often
+0 (dropped packets, errors) and slopes that can be negative (RSS growth per minute). For
+those, the comparison is made on the linear scale:
+
+- the Mann-Whitney test is the same (ranks do not care about the scale);
+- the effect is the Hodges-Lehmann shift ``median_{i,j}(head_j - base_i)`` in the metric's
+  own unit, with Moses' confidence interval;
+- the relative change is that shift divided by ``|median(base)|`` when it is non-zero;
+  with a base median of 0 a relative change means nothing, and the caller reports the
+  absolute shift instead (see docs/statistics.md, "Values that are not all positive").
+
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats as sps
+
+from perfwatch import stats
+from perfwatch.model import Direction, FloatArray, Verdict
+from perfwatch.stats.decision import ALPHA, runs_needed
+from perfwatch.stats.two_sample import hodges_lehmann
+
+__all__ = ["LinearResult", "all_positive", "compare_linear", "decide_linear", "finite"]
+
+_PRACTICAL_RUNS = 50  # as perfwatch.stats.decision: beyond it (and 5x the size), unstable
+
+
+@dataclass(frozen=True)
+class LinearResult:
+    """Head against base on the linear scale; ``shift`` etc. are in the metric's unit."""
+
+    statistic: float
+    pvalue: float
+    shift: float  # Hodges-Lehmann estimate of head - base
+    shift_low: float
+    shift_high: float
+    base_median: float
+    head_median: float
+    n_base: int
+    n_head: int
+    confidence: float = 0.95
+
+    @property
+    def scale(self) -> float:
+        """What a relative change is relative to: ``|median(base)|`` (0: undefined)."""
+        return abs(self.base_median)
+
+    def relative(self) -> stats.TwoSampleResult:
+        """The result as a relative change (``shift / |base median|``); needs scale > 0."""
+        s = self.scale
+        return stats.TwoSampleResult(
+            statistic=self.statistic, pvalue=self.pvalue, rel_change=self.shift / s,
+            ci_low=self.shift_low / s, ci_high=self.shift_high / s, n_base=self.n_base,
+            n_head=self.n_head, confidence=self.confidence)
+
+
+def finite(samples: FloatArray) -> FloatArray:
+    a = np.asarray(samples, dtype=np.float64).ravel()
+    return a[np.isfinite(a)]
+
+
+def all_positive(base: FloatArray, head: FloatArray) -> bool:
+    """True when the ratio-based (log-scale) comparison applies."""
+    return bool(np.all(finite(base) > 0) and np.all(finite(head) > 0))
+
+
+def compare_linear(base: FloatArray, head: FloatArray, *, confidence: float = 0.95
+                   ) -> LinearResult:
+    """Mann-Whitney test and Hodges-Lehmann shift of head against base, any sign.
+
+    The p-value is the one :func:`perfwatch.stats.compare_samples` gives (exact without
+    ties): it is computed on the pooled ranks, which are positive and keep the ties.
+    """
+    b, h = finite(base), finite(head)
+    if b.size == 0 or h.size == 0:
+        raise ValueError("compare_linear needs at least one finite value on each side")
+    ranks = sps.rankdata(np.concatenate([b, h]))
+    rank_test = stats.compare_samples(ranks[: b.size], ranks[b.size:],
+                                      rng=np.random.default_rng(0), confidence=confidence)
+    shift, low, high = hodges_lehmann(b, h, confidence)
+    return LinearResult(statistic=rank_test.statistic, pvalue=rank_test.pvalue, shift=shift,
+                        shift_low=low, shift_high=high, base_median=float(np.median(b)),
+                        head_median=float(np.median(h)), n_base=int(b.size),
+                        n_head=int(h.size), confidence=confidence)
+
+
+def decide_linear(result: stats.TwoSampleResult, qvalue: float, *, direction: Direction,
+                  min_effect: float = 0.02) -> stats.Decision:
+    """:func:`perfwatch.stats.decide` for a relative change made on the linear scale.
+
+    Same rules (confirmed: q <= 0.05 and |change| >= min_effect; no change: the whole CI
+    inside +-min_effect; else unsure); the rerun advice uses the linear-scale noise
+    recovered from the CI width instead of the log-scale one.
+    """
+    rel = result.rel_change
+    if qvalue <= ALPHA and abs(rel) >= min_effect:
+        worse = direction.is_worse(rel)
+        return stats.Decision(Verdict.REGRESSION if worse else Verdict.IMPROVEMENT, None, False)
+    if -min_effect < result.ci_low and result.ci_high < min_effect:
+        return stats.Decision(Verdict.NO_CHANGE, None, False)
+    z = float(sps.norm.ppf(0.5 + result.confidence / 2.0))
+    se = (result.ci_high - result.ci_low) / (2.0 * z)
+    sigma = se / math.sqrt(1.0 / result.n_base + 1.0 / result.n_head)
+    current = min(result.n_base, result.n_head)
+    if sigma <= 0.0:
+        return stats.Decision(Verdict.UNSURE, 1, False)
+    # runs_needed works on log1p(effect): pass expm1 so that it sees the linear effect.
+    needed = runs_needed(sigma, math.expm1(max(abs(rel), min_effect)))
+    return stats.Decision(Verdict.UNSURE, max(1, needed - current),
+                          needed > max(_PRACTICAL_RUNS, 5 * current))
