@@ -130,8 +130,16 @@ def _decodes(path: Path) -> bool:
         return False
 
 
-def index_vs_files(rec: RecorderProc) -> tuple[set[str], set[str]]:
-    """(indexed but missing on disk, on disk but not indexed); both empty when they agree."""
-    indexed = {s.path for s in recordings(rec)}
-    disk = set(files_on_disk(rec.storage))
-    return indexed - disk, disk - indexed
+def index_vs_files(rec: RecorderProc, *, settle: float = 3.0) -> tuple[set[str], set[str]]:
+    """(indexed but missing on disk, on disk but not indexed); both empty when they agree.
+
+    A live recorder moves a file before it indexes it, so a difference is looked at again for
+    up to ``settle`` seconds; only one that lasts is returned.
+    """
+    deadline = time.monotonic() + settle
+    while True:
+        indexed = {s.path for s in recordings(rec)}
+        disk = set(files_on_disk(rec.storage))
+        if indexed == disk or time.monotonic() > deadline:
+            return indexed - disk, disk - indexed
+        time.sleep(0.2)
