@@ -118,7 +118,8 @@ def write_config(workdir: Path, urls: Sequence[str], *, port: int,
                  retention: dict[str, float] | None = None) -> Path:
     storage = workdir / "storage"
     lines = [f"segment_seconds = {SEGMENT_SECONDS}", "[storage]", f'path = "{storage}"',
-             "[api]", 'host = "127.0.0.1"', f"port = {port}"]
+             "[api]", 'host = "127.0.0.1"', f"port = {port}",
+             "[restream]", "rtsp_port = 0"]  # never a fixed port: runs may overlap
     if retention:
         lines += ["[retention]"] + [f"{k} = {v}" for k, v in retention.items()]
     config = workdir / "recorder.toml"
@@ -158,22 +159,26 @@ def _traced(cmd: list[str], trace: Path) -> list[str]:
 
 
 def _tracee(proc: subprocess.Popen[bytes], traced: bool, timeout: float = 10.0) -> int:
-    """The recorder's pid: ``proc`` itself, or strace's child."""
+    """The recorder's pid: ``proc`` itself, or the ``recorder serve`` process under strace."""
     if not traced:
         return proc.pid
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        children = psutil.Process(proc.pid).children()
-        if children:
-            return int(children[0].pid)
+        with suppress(psutil.Error):
+            for child in psutil.Process(proc.pid).children(recursive=True):
+                with suppress(psutil.Error):
+                    if "serve" in child.cmdline() and "recorder" in child.cmdline():
+                        return int(child.pid)
         time.sleep(0.05)
     raise RuntimeError("strace started no recorder process")
 
 
-def _stop_recorder(proc: subprocess.Popen[bytes], pid: int | None) -> None:
-    if pid is not None and pid != proc.pid:
-        with suppress(psutil.Error):
-            psutil.Process(pid).terminate()  # strace exits when its tracee does
+def _stop_recorder(proc: subprocess.Popen[bytes]) -> None:
+    """Stop the recorder and anything it (or strace) started, then the launcher."""
+    with suppress(psutil.Error):
+        for child in psutil.Process(proc.pid).children(recursive=True):
+            with suppress(psutil.Error):
+                child.terminate()
     _stop(proc)
 
 
@@ -188,7 +193,6 @@ def recorder(workdir: Path, urls: Sequence[str], *,
     cmd = _traced([sys.executable, "-m", "recorder", "serve", "--config", str(config),
                    "--log-level", "WARNING"], trace)
     proc = subprocess.Popen(cmd, stdout=log, stderr=log, env=child_env())
-    pid: int | None = None
     try:
         pid = _tracee(proc, traced=cmd[0] != sys.executable)
         base = f"http://127.0.0.1:{port}"
@@ -196,7 +200,7 @@ def recorder(workdir: Path, urls: Sequence[str], *,
         yield Recorder(proc, pid, base, workdir / "storage",
                        trace if cmd[0] != sys.executable else None)
     finally:
-        _stop_recorder(proc, pid)
+        _stop_recorder(proc)
         log.close()
 
 
