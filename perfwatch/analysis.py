@@ -44,6 +44,7 @@ from perfwatch.model import (
     SeriesKey,
     Verdict,
 )
+from perfwatch.suite_shifts import mark_suite_shifts
 
 __all__ = [
     "MAX_QVALUE",
@@ -55,6 +56,7 @@ __all__ = [
     "compare_series",
     "detect_history",
     "load_history",
+    "measured_positions",
 ]
 
 # A change point is reported when its suite-wide Benjamini-Hochberg q-value is at most this.
@@ -174,6 +176,11 @@ def _candidates(series: Series, rng: np.random.Generator) -> list[_Candidate]:
 def detect_history(history: History, *, rng: np.random.Generator) -> list[Change]:
     """Change points of every series, kept when their suite-wide q-value <= MAX_QVALUE.
 
+    Changes that belong to a suite-wide shift (most series of a machine shifting the same
+    way at one commit, :mod:`perfwatch.suite_shifts`) stay in the list, with
+    ``suite_shift`` set to that commit; :func:`perfwatch.suite_shifts.suite_shifts`
+    summarises them.
+
     Each series is one family of hypotheses: a series without a candidate counts as one
     test with p = 1, so the number of series (not only the candidates) sets the burden.
     """
@@ -190,7 +197,12 @@ def detect_history(history: History, *, rng: np.random.Generator) -> list[Change
     changes = [_change(c, float(q)) for c, q in zip(found, qvalues, strict=True)
                if q <= MAX_QVALUE]
     changes.sort(key=lambda c: (c.key.benchmark, c.index, c.key.params or (), c.key.machine))
-    return changes
+    return mark_suite_shifts(changes, measured_positions(history))
+
+
+def measured_positions(history: History) -> dict[SeriesKey, list[int]]:
+    """Positions in ``history.commits`` each series has results at."""
+    return {s.key: s.measured for s in history.series}
 
 
 def _change(c: _Candidate, qvalue: float) -> Change:

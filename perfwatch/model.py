@@ -179,6 +179,8 @@ class Change:
     pvalue: float
     qvalue: float | None = None
     index: int = -1  # position of ``commit`` in the history
+    # sha of the suite-wide shift (most series of the machine at once) this change is part of
+    suite_shift: str | None = None
 
 
 @dataclass(frozen=True)

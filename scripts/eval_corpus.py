@@ -10,7 +10,10 @@ score.py (next to it) does the scoring. Never used by the tests.
 (default)     the real path: write the histories as asv results (format version 2, one
               results file per commit, raw samples) into a scratch git repository with one
               commit per index, run `perfwatch detect --json`, map commits back to indices
---real FILE   also count alerts on the django-asv histories of this unlabelled corpus
+--real FILE   also count alerts on the django-asv histories of this unlabelled corpus:
+              score.py's count is per series; the "alerts as reported" line counts what
+              `perfwatch detect` reports, a suite-wide shift (its `suite_shifts` entry) as
+              ONE alert and every other per-series change as one alert each
 --simulate N  held-out check: N seeded histories from perfwatch.stats.simulate instead
 """
 
@@ -119,8 +122,11 @@ def write_asv(records: list[dict[str, object]], root: Path) -> tuple[Path, Path,
     return repo, results, shas
 
 
-def detect_real(records: list[dict[str, object]], root: Path) -> list[dict[str, object]]:
-    """Run ``perfwatch detect --json`` on the histories written as asv results."""
+def detect_real(records: list[dict[str, object]], root: Path
+                ) -> tuple[list[dict[str, object]], dict[str, object]]:
+    """Run ``perfwatch detect --json`` on the histories written as asv results.
+
+    Returns the per-history detections (for score.py) and the whole JSON document."""
     repo, results, shas = write_asv(records, root)
     out = root / "detect.json"
     cmd = [sys.executable, "-m", "perfwatch", "detect", "--results-dir", str(results),
@@ -130,10 +136,25 @@ def detect_real(records: list[dict[str, object]], root: Path) -> list[dict[str, 
         raise SystemExit(f"perfwatch detect failed ({done.returncode}): {done.stderr.strip()}")
     by_name = {_bench_name(str(r["id"])): str(r["id"]) for r in records}
     index = {sha: i for i, sha in enumerate(shas)}
-    found = json.loads(out.read_text(encoding="utf-8"))["changes"]
+    doc = json.loads(out.read_text(encoding="utf-8"))
     return [{"id": by_name[c["benchmark"]], "index": index[c["commit"]],
              "direction": "up" if c["rel_change"] > 0 else "down",
-             "pvalue": c["pvalue"], "rel": c["rel_change"]} for c in found]
+             "pvalue": c["pvalue"], "rel": c["rel_change"]} for c in doc["changes"]], doc
+
+
+def reported_alerts(records: list[dict[str, object]], doc: dict[str, object]) -> str:
+    """Alerts per 100 histories as `perfwatch detect` reports them: each per-series change
+    that is not part of a suite-wide shift is one alert, and each entry of the document's
+    `suite_shifts` (all of its member changes together) is one alert."""
+    changes = doc["changes"]
+    shifts = doc.get("suite_shifts", [])
+    assert isinstance(changes, list) and isinstance(shifts, list)
+    alone = sum(1 for c in changes if not c.get("suite_shift"))
+    where = ", ".join(f"{s['commit'][:8]}: {s['series']} of {s['measured_series']} series, "
+                      f"median {100 * s['median_rel_change']:+.1f}%" for s in shifts) or "none"
+    return (f"alerts as reported: {alone} per-series changes + {len(shifts)} suite-wide "
+            f"shift(s) ({where}) = {100.0 * (alone + len(shifts)) / max(1, len(records)):.1f} "
+            f"per 100 histories ({len(changes)} per-series changes in all)")
 
 
 def grouped_alerts(records: list[dict[str, object]], dets: list[dict[str, object]]) -> str:
@@ -200,15 +221,19 @@ def main(argv: list[str] | None = None) -> int:
             jobs.append(("django", path, recs))
         for name, path, recs in jobs:
             t0 = time.perf_counter()
+            doc: dict[str, object] | None = None
             if a.direct:
                 dets = detect_direct(recs, a.seed)
             else:
-                dets = detect_real(recs, work / f"{name}-asv")
+                dets, doc = detect_real(recs, work / f"{name}-asv")
             wall = time.perf_counter() - t0
             print(f"[{name}: {'direct' if a.direct else 'real path'}, {wall:.1f} s]")
             score(path, dets, score_py, work, name)
             if name == "django":
-                print(grouped_alerts(recs, dets))
+                # real path: count as perfwatch reports (a suite-wide shift is one alert);
+                # --direct: group the raw detections the same way with common_shifts
+                print(reported_alerts(recs, doc) if doc is not None
+                      else grouped_alerts(recs, dets))
     return 0
 
 

@@ -10,10 +10,11 @@ from typing import Any
 import numpy as np
 from rich.console import Console, RenderableType
 
-from perfwatch.analysis import History, detect_history, load_history
+from perfwatch.analysis import History, detect_history, load_history, measured_positions
 from perfwatch.errors import ConfigError
 from perfwatch.report.detect_json import dumps_detect
 from perfwatch.report.table import changes_table, render_text
+from perfwatch.suite_shifts import suite_shifts
 
 __all__ = ["DEFAULT_SEED", "add_parser", "emit", "missing_warning", "run"]
 
@@ -65,12 +66,13 @@ def run(args: argparse.Namespace) -> int:
     if history.missing_commits:
         print(missing_warning(history, args.repo), file=sys.stderr)
     changes = detect_history(history, rng=np.random.default_rng(args.seed))
+    shifts = suite_shifts(changes, measured_positions(history))
     if args.json == "-":
-        sys.stdout.write(dumps_detect(changes))
+        sys.stdout.write(dumps_detect(changes, shifts))
         return 0
     if args.json:
-        _write_json(args.json, dumps_detect(changes))
-    emit(changes_table(changes, history.commits, len(history.series)))
+        _write_json(args.json, dumps_detect(changes, shifts))
+    emit(changes_table(changes, history.commits, len(history.series), shifts))
     return 0
 
 

@@ -10,11 +10,12 @@ import re
 from collections.abc import Sequence
 
 from rich import box
-from rich.console import Console, RenderableType
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from perfwatch.model import Change, Commit, Comparison, Verdict
+from perfwatch.suite_shifts import SuiteShift, suite_shifts
 
 __all__ = [
     "changes_table",
@@ -83,17 +84,43 @@ def _columns(table: Table, spec: Sequence[tuple[str, str]], labels: Sequence[str
             table.add_column(col, justify=justify, no_wrap=True)  # type: ignore[arg-type]
 
 
-def changes_table(changes: Sequence[Change], commits: Sequence[Commit], n_series: int
-                  ) -> Table:
-    """Change points, regressions first, each with its commit range."""
+def changes_table(changes: Sequence[Change], commits: Sequence[Commit], n_series: int,
+                  shifts: Sequence[SuiteShift] | None = None) -> RenderableType:
+    """Change points, regressions first, each with its commit range.
+
+    Members of a suite-wide shift (``Change.suite_shift``) are not listed one by one:
+    each shift is one line under the table (``shifts``, default: summarised from the
+    changes without the count of measured series).
+    """
+    if shifts is None:
+        shifts = suite_shifts(changes)
+    alone = [c for c in changes if c.suite_shift is None]
+    table = _changes_rows(alone, commits, n_series, len(shifts))
+    if not shifts:
+        return table
+    by_sha = {c.sha: c for c in commits}
+    return Group(table, *(Text(_shift_line(s, by_sha.get(s.commit))) for s in shifts))
+
+
+def _shift_line(s: SuiteShift, commit: Commit | None) -> str:
+    when = f" ({commit.date.strftime('%Y-%m-%d %H:%M')})" if commit else ""
+    of = f" of {s.measured_series}" if s.measured_series else ""
+    return (f"suite-wide shift at {s.previous_commit[:8]}..{s.commit[:8]}{when} on {s.machine}: "
+            f"{s.series}{of} series, median {_pct(s.median_rel_change)} ({s.direction}), "
+            "likely an environment change")
+
+
+def _changes_rows(changes: Sequence[Change], commits: Sequence[Commit], n_series: int,
+                  n_shifts: int) -> Table:
     ordered = sorted(changes, key=lambda c: (c.direction != "regression", c.key.benchmark,
                                              c.index))
     by_sha = {c.sha: c for c in commits}
     n_reg = sum(c.direction == "regression" for c in changes)
     many = len({c.key.machine for c in changes}) > 1
+    shifted = f" and {_n(n_shifts, 'suite-wide shift')}" if n_shifts else ""
     table = Table(
         title=f"{_n(len(changes), 'change')} ({_n(n_reg, 'regression')}, "
-        f"{_n(len(changes) - n_reg, 'improvement')}) in {n_series} series over "
+        f"{_n(len(changes) - n_reg, 'improvement')}){shifted} in {n_series} series over "
         f"{len(commits)} commits",
         box=box.SIMPLE_HEAD, title_justify="left", expand=False,
     )
