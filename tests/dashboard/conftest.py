@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import shutil
 import threading
 from collections.abc import Iterator
@@ -15,15 +14,6 @@ from dashboard_planted import REGRESSION_AT, Published, build_planted
 from perfwatch.adapters.asv_config import load_asv_config
 from perfwatch.commands.serve import make_server
 from perfwatch.publish import CompareRequest, PublishOptions, publish
-
-
-@pytest.fixture(autouse=True)
-def _collect_git_processes() -> Iterator[None]:
-    """gitpython keeps `git cat-file` processes until its Repo is garbage collected, and
-    analysis.load_history leaves the Repo in a reference cycle: collect it after each test
-    so the session's leftover-process check sees none."""
-    yield
-    gc.collect()
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 from urllib.request import urlopen
 
 import pytest
-from dashboard_planted import REGRESSION_AT, Published
+from dashboard_planted import AFTER_GAP_AT, REGRESSION_AT, Published
 
 from perfwatch.model import SeriesKey
 from perfwatch.publish import series_slug
@@ -103,17 +103,17 @@ def test_overview_lists_planted_changes(watched: Watched, dashboard_url: str,
     page = watched.page
     page.goto(f"{dashboard_url}/perfwatch/index.html")
     rows = page.locator("#findings tbody tr")
-    assert rows.count() == 6
+    assert rows.count() == 8
     first = rows.nth(0).inner_text()  # newest first: the improvement at commit 30
     assert "improvement" in first
     sha = published.project.shas[REGRESSION_AT][:8]
     page.select_option("#direction", "regression")
-    assert page.locator("#shown").inner_text() == "2"
+    assert page.locator("#shown").inner_text() == "4"
     visible = page.locator("#findings tbody tr:visible")
-    assert visible.count() == 2 and sha in visible.nth(0).inner_text()
+    assert visible.count() == 4 and sha in visible.nth(0).inner_text()
     page.select_option("#direction", "")
     page.select_option("#machine", "gpu-box")
-    assert page.locator("#shown").inner_text() == "3"
+    assert page.locator("#shown").inner_text() == "4"
     page.select_option("#machine", "")
     page.fill("#q", "time_remux")
     assert page.locator("#shown").inner_text() == "2"
@@ -130,11 +130,15 @@ def test_asv_regressions_page_shows_planted_regression(watched: Watched, dashboa
     page.goto(f"{dashboard_url}/index.html#regressions")
     rows = page.locator("#regressions-body table.table:not(.ignored) tbody tr")
     rows.first.wait_for(timeout=15_000)
-    assert rows.count() == 2
+    assert rows.count() == 4
     sha = published.project.shas[REGRESSION_AT]
-    for i in range(2):
-        text = rows.nth(i).inner_text()
-        assert "bench_ingest.time_remux" in text and sha[:8] in text and "1.40x" in text
+    texts = [rows.nth(i).inner_text() for i in range(4)]
+    remux = [t for t in texts if "bench_ingest.time_remux" in t]
+    assert len(remux) == 2 and all(sha[:8] in t and "1.40x" in t for t in remux)
+    # after the gap asv shows the commit range (it links github's compare view)
+    before, after = published.project.shas[AFTER_GAP_AT - 2], published.project.shas[AFTER_GAP_AT]
+    ranged = [t for t in texts if "bench_api.time_list" in t]
+    assert len(ranged) == 2 and all(f"{before[:8]}..{after[:8]}" in t for t in ranged)
     watched.shot("asv-regressions")
     rows.nth(0).locator("a").first.click()  # asv's own graph of it, drawn by the local flot
     page.locator("#main-graph canvas, .main-graph canvas, canvas").first.wait_for(timeout=15_000)
@@ -202,7 +206,7 @@ def test_pages_work_from_file_url(watched: Watched, published: Published,
     page.wait_for_selector("#series .main-svg")
     assert "change point" in _trace_names(page)
     page.goto((copy / "index.html").as_uri())
-    assert page.locator("#findings tbody tr").count() == 6
+    assert page.locator("#findings tbody tr").count() == 8
     assert watched.errors == []
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from dashboard_asvproject import AsvProject, add_commit
-from dashboard_planted import IMPROVEMENT_AT, MACHINES, REGRESSION_AT, Published
+from dashboard_planted import AFTER_GAP_AT, IMPROVEMENT_AT, MACHINES, REGRESSION_AT, Published
 
 from perfwatch.adapters.asv_config import load_asv_config
 from perfwatch.cli import main
@@ -29,6 +29,8 @@ def test_planted_changes_found_and_nothing_else(published: Published) -> None:
             for m in MACHINES}
     want |= {("bench_ingest.time_index", (p,), m.name, shas[IMPROVEMENT_AT], "improvement")
              for m in MACHINES for p in ("10", "100")}
+    want |= {("bench_api.time_list", None, m.name, shas[AFTER_GAP_AT], "regression")
+             for m in MACHINES}
     assert found == want
 
 
@@ -37,9 +39,16 @@ def test_asv_regressions_json_lists_perfwatch_regressions(published: Published) 
     index = json.loads((html / "index.json").read_text())
     rev = {sha: int(r) for r, sha in index["revision_to_hash"].items()}
     entries = _regressions(html)
-    assert len(entries) == 2 == published.report.regressions_listed
+    assert len(entries) == 4 == published.report.regressions_listed
     shas = published.project.shas
+    after_gap = [e for e in entries if e[0] == "bench_api.time_list"]
+    assert len(after_gap) == 2
+    for entry in after_gap:  # commit 10 was not benchmarked: a range from 9 to 11, as asv writes
+        assert entry[6] == [[rev[shas[AFTER_GAP_AT - 2]], rev[shas[AFTER_GAP_AT]],  # type: ignore[index]
+                             entry[6][0][2], entry[6][0][3]]]  # type: ignore[index]
     for name, graph, params, idx, last, best, jumps in entries:  # type: ignore[misc]
+        if name == "bench_api.time_list":
+            continue
         assert name == "bench_ingest.time_remux" and idx is None
         assert (html / str(graph)).is_file()
         assert params in ({"machine": "ci-box"}, {"machine": "gpu-box"})
@@ -59,8 +68,11 @@ def test_asv_feed_lists_perfwatch_regressions(published: Published) -> None:
     tree = ET.parse(published.project.html_dir / "regressions.xml")
     titles = sorted(e.findtext("a:title", namespaces=ns) or ""
                     for e in tree.getroot().findall("a:entry", ns))
-    assert len(titles) == 2 and all("bench_ingest.time_remux on" in t for t in titles)
-    assert all(t.startswith("+4") for t in titles)
+    pct = {t: float(t.split("%")[0]) for t in titles}
+    remux = [p for t, p in pct.items() if "bench_ingest.time_remux on" in t]
+    listing = [p for t, p in pct.items() if "bench_api.time_list on" in t]
+    assert len(titles) == 4 and len(remux) == len(listing) == 2
+    assert all(35 < p < 45 for p in remux) and all(45 < p < 55 for p in listing)
 
 
 def test_perfwatch_pages_written_and_local_only(published: Published) -> None:
@@ -79,7 +91,7 @@ def test_perfwatch_pages_written_and_local_only(published: Published) -> None:
     assert not re.findall(r'<(?:script|link)\b[^>]*(?:src|href)="https?:', asv_index)
     assert 'href="perfwatch/index.html"' in asv_index
     overview = (root / "index.html").read_text()
-    assert overview.count("<tr data-machine=") == len(published.report.changes) == 6
+    assert overview.count("<tr data-machine=") == len(published.report.changes) == 8
 
 
 def test_changed_renderer_rewrites_pages(fresh_project: AsvProject,
@@ -118,7 +130,7 @@ def test_republish_after_new_commit(fresh_project: AsvProject) -> None:
     assert grown.shas[-1] in index["revision_to_hash"].values()  # asv re-published
     # asv deleted html_dir, perfwatch's profiles folder survived
     assert (grown.html_dir / "perfwatch" / "profiles").is_dir()
-    assert len(_regressions(grown.html_dir)) == 2
+    assert len(_regressions(grown.html_dir)) == 4
 
 
 def test_cli_publish_and_compare_page(fresh_project: AsvProject, capsys: object) -> None:
@@ -127,7 +139,7 @@ def test_cli_publish_and_compare_page(fresh_project: AsvProject, capsys: object)
                  "--compare", base, head])
     assert code == 0
     out = capsys.readouterr().out  # type: ignore[attr-defined]
-    assert "2 regressions, 4 improvements in 8 series" in out
+    assert "4 regressions, 4 improvements in 8 series" in out
     page = fresh_project.html_dir / "perfwatch" / "compare" / f"{base[:12]}-{head[:12]}.html"
     assert str(page) in out
     text = page.read_text()
