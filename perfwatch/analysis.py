@@ -133,9 +133,9 @@ def load_history(results_dir: Path, repo: Path, *, branch: str | None,
                  machine: str | None) -> History:
     """Read the results and the first-parent history of ``branch`` (default: current)."""
     rd = _scan(results_dir, machine=machine)
-    git = open_history(repo)
-    branch = branch or git.current_branch()
-    commits = git.first_parent(branch)
+    with open_history(repo) as git:
+        branch = branch or git.current_branch()
+        commits = git.first_parent(branch)
     index = {c.sha: i for i, c in enumerate(commits)}
     known = sorted((f for f in rd.files if f.commit_hash in index),
                    key=lambda f: (index[f.commit_hash], f.machine, f.env_name))
@@ -420,10 +420,10 @@ def compare_report(results_dir: Path, base: str, head: str, *, machine: str | No
         raise ConfigError("--merge-base needs --repo", hint="pass --repo PATH of the checkout")
     rd = _scan(results_dir, machine=machine)
     if repo is not None:
-        git = open_history(repo)
-        base_sha, head_sha = git.resolve(base), git.resolve(head)
-        if merge_base:
-            base_sha = git.merge_base(base_sha, head_sha)
+        with open_history(repo) as git:
+            base_sha, head_sha = git.resolve(base), git.resolve(head)
+            if merge_base:
+                base_sha = git.merge_base(base_sha, head_sha)
     else:
         base_sha, head_sha = _match_prefix(rd, base), _match_prefix(rd, head)
     base_files, head_files = _files_at(rd, base_sha), _files_at(rd, head_sha)

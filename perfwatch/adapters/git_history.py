@@ -23,10 +23,24 @@ _FIELD_SEP = "\x1f"
 
 @dataclass(frozen=True)
 class GitHistory:
-    """A git repository opened read-only."""
+    """A git repository opened read-only.
+
+    Use it as a context manager (or call :meth:`close`): gitpython keeps persistent
+    ``git cat-file`` processes per repository until it is closed.
+    """
 
     path: Path
     repo: git.Repo
+
+    def __enter__(self) -> GitHistory:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """End gitpython's helper processes now (not when the Repo is collected)."""
+        self.repo.close()
 
     def current_branch(self) -> str:
         """The checked-out branch, or ``HEAD`` when detached."""
@@ -82,7 +96,8 @@ class GitHistory:
 
 
 def open_history(path: Path) -> GitHistory:
-    """Open the repository at ``path`` (or one of its parents) read-only."""
+    """Open the repository at ``path`` (or one of its parents) read-only; close it after
+    use (``with open_history(path) as git: ...``)."""
     try:
         repo = git.Repo(path, search_parent_directories=True)
     except git.NoSuchPathError:
@@ -92,6 +107,7 @@ def open_history(path: Path) -> GitHistory:
         raise RepositoryError(f"{path} is not a git repository",
                               hint="pass --repo PATH of a git checkout", path=path) from None
     if not repo.head.is_valid():
+        repo.close()
         raise RepositoryError(f"{path} has no commits yet", hint="commit something first",
                               path=path)
     return GitHistory(path=path, repo=repo)

@@ -83,3 +83,42 @@ def test_detached_head_follows_head(repo: tuple[Path, list[str]]) -> None:
     assert history.current_branch() == "HEAD"
     assert [c.sha for c in history.first_parent()] == shas[:4]
     assert [c.sha for c in history.first_parent("main")] == shas
+
+
+def _git_children() -> list[str]:
+    """Command lines of this process's live `git` children (gitpython's cat-file helpers)."""
+    import psutil
+
+    out = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            cmd = child.cmdline()
+        except psutil.NoSuchProcess:
+            continue
+        if cmd and cmd[0].endswith("git") and child.status() != psutil.STATUS_ZOMBIE:
+            out.append(" ".join(cmd))
+    return out
+
+
+def test_use_cases_leave_no_git_process(tmp_path: Path) -> None:
+    """load_history and compare_report close their repository (no gc needed)."""
+    import gc
+
+    import numpy as np
+
+    from perfwatch.analysis import compare_report, load_history
+    from perfwatch.synthetic import build_suite
+
+    s = build_suite(tmp_path / "s", n_commits=12, plants=(), gaps=frozenset())
+    gc.collect()
+    before = _git_children()
+    gc.disable()  # a collection in between would hide a reference cycle
+    try:
+        load_history(s.results_dir, s.repo, branch=None, machine=None)
+        compare_report(s.results_dir, "HEAD~1", "HEAD", machine=None,
+                       rng=np.random.default_rng(1), repo=s.repo, merge_base=True)
+        with open_history(s.repo) as history:
+            assert history.current_branch() == "main"
+        assert _git_children() == before
+    finally:
+        gc.enable()
