@@ -202,9 +202,7 @@ def _feed_items(config: AsvConfig, history: analysis.History,
 # ------------------------------------------------------------------ the use case
 
 
-def publish(config: AsvConfig, *, options: PublishOptions = PublishOptions(),
-            progress: Progress = _noop) -> PublishReport:
-    """asv publish, then perfwatch's findings and pages (see the module docstring)."""
+def _asv(config: AsvConfig, options: PublishOptions, progress: Progress) -> Path:
     if options.run_asv:
         progress("asv publish", 0, 1)
         asv_publish.run_asv_publish(config)
@@ -214,6 +212,11 @@ def publish(config: AsvConfig, *, options: PublishOptions = PublishOptions(),
     if (config.html_dir / "index.html").is_file():
         asv_publish.localize_index(config.html_dir)
     copy_plotly(root)
+    return root
+
+
+def _analyse(config: AsvConfig, options: PublishOptions, progress: Progress
+             ) -> tuple[analysis.History, list[Change], DetectionCache]:
     progress("load results", 0, 1)
     history = analysis.load_history(config.results_dir, config.local_repo(),
                                     branch=config.branch, machine=options.machine)
@@ -222,6 +225,14 @@ def publish(config: AsvConfig, *, options: PublishOptions = PublishOptions(),
     changes = detect_cached(history, cache, rng=np.random.default_rng(options.seed),
                             progress=progress)
     cache.save()
+    return history, changes, cache
+
+
+def publish(config: AsvConfig, *, options: PublishOptions = PublishOptions(),
+            progress: Progress = _noop) -> PublishReport:
+    """asv publish, then perfwatch's findings and pages (see the module docstring)."""
+    root = _asv(config, options, progress)
+    history, changes, cache = _analyse(config, options, progress)
     by_key: dict[SeriesKey, list[Change]] = defaultdict(list)
     for c in changes:
         by_key[c.key].append(c)
@@ -240,6 +251,6 @@ def publish(config: AsvConfig, *, options: PublishOptions = PublishOptions(),
     overview = write_overview(config, history, changes, compare_pages, root)
     return PublishReport(html_dir=config.html_dir, overview=overview, changes=tuple(changes),
                          n_series=len(history.series), analysed=cache.misses,
-                         from_cache=cache.hits,
-                         pages_written=writer.written, pages_kept=writer.kept,
-                         regressions_listed=listed, compare_pages=compare_pages)
+                         from_cache=cache.hits, pages_written=writer.written,
+                         pages_kept=writer.kept, regressions_listed=listed,
+                         compare_pages=compare_pages)
