@@ -83,11 +83,11 @@ def _profile_links(root: Path, key: SeriesKey) -> list[pages.Link]:
     folder = root / "profiles"
     if not folder.is_dir():
         return []
-    slug = series_slug(key)
+    prefixes = (series_slug(key), f"{key.benchmark}.", f"{key.benchmark}-")
     out = []
     for path in sorted(folder.rglob("*")):
         name = path.name
-        if path.is_file() and (name.startswith((slug, key.benchmark + ".", key.benchmark + "-", key.benchmark + "_"))):
+        if path.is_file() and name.startswith(prefixes):
             kind = "profile diff" if "diff" in name else "flamegraph / profile"
             out.append(pages.Link(f"{kind}: {name}", "../" + path.relative_to(root).as_posix()))
     return out
