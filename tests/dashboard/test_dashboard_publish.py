@@ -172,3 +172,28 @@ def test_cached_detection_equals_perfwatch_detect(published: Published, tmp_path
     other = DetectionCache(tmp_path / "cache", "another-detector")
     detect_cached(history, other, rng=np.random.default_rng(1))
     assert other.hits == 0  # a changed detector never reuses old results
+
+
+def test_asv_failure_keeps_perfwatch_pages(fresh_project: AsvProject) -> None:
+    from perfwatch.adapters.asv_publish import run_asv_publish
+    from perfwatch.errors import ResultsError
+
+    benchmarks = fresh_project.results_dir / "benchmarks.json"
+    benchmarks.write_text("{not json")  # asv publish cannot load it
+    config = load_asv_config(fresh_project.config)
+    with pytest.raises(ResultsError, match="asv publish failed") as err:
+        run_asv_publish(config)
+    assert "asv publish --config" in err.value.hint
+    kept = fresh_project.html_dir / "perfwatch"
+    assert (kept / "index.html").is_file() and (kept / "profiles").is_dir()
+    assert not (fresh_project.root / ".html.perfwatch-aside").exists()
+
+
+def test_interrupted_run_recovers_the_set_aside_pages(fresh_project: AsvProject) -> None:
+    from perfwatch.adapters.asv_publish import run_asv_publish
+
+    aside = fresh_project.root / ".html.perfwatch-aside"
+    (fresh_project.html_dir / "perfwatch").rename(aside)  # as a killed run leaves it
+    run_asv_publish(load_asv_config(fresh_project.config))
+    assert not aside.exists()
+    assert (fresh_project.html_dir / "perfwatch" / "profiles").is_dir()
