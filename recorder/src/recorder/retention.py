@@ -112,7 +112,8 @@ class StorageMaintainer:
         reason = "free_space"
         if self._emergency:  # a write failed: free room for ~20 s of recording whatever the floor
             self._emergency = False
-            floor = max(floor, int(EMERGENCY_DISK_SHARE * usage.total), int(rate * 20.0))
+            room = max(EMERGENCY_DISK_SHARE * usage.total, rate * 20.0)
+            floor = max(floor, int(min(room, 0.5 * usage.total)))  # a tiny disk is rotated, not emptied
             reason = "disk_full"
         return self._delete_oldest_bytes(floor - usage.free, reason)
 
