@@ -26,6 +26,7 @@ from perfwatch import stats
 from perfwatch.adapters.asv_results import ResultsDir, ResultsFile, guess_benchmark
 from perfwatch.adapters.asv_results import scan_results_dir as _scan
 from perfwatch.adapters.git_history import open_history
+from perfwatch.detect_candidates import Candidate, find_candidates
 from perfwatch.errors import ConfigError, ResultsError
 from perfwatch.linear_compare import (
     LinearResult,
@@ -75,14 +76,6 @@ class History:
     missing_commits: tuple[str, ...]  # in the results, not on the branch
     machines: tuple[str, ...]
     branch: str
-
-
-@dataclass(frozen=True)
-class _Candidate:
-    series: Series
-    point: stats.ChangePoint
-    index: int  # position in series.commits of the first commit at the new level
-    previous: int  # position of the last measured commit at the old level
 
 
 def _machine_labels(files: Iterable[ResultsFile]) -> dict[tuple[str, str], str]:
@@ -161,18 +154,6 @@ def load_history(results_dir: Path, repo: Path, *, branch: str | None,
                    machines=tuple(rd.machines), branch=branch)
 
 
-def _candidates(series: Series, rng: np.random.Generator) -> list[_Candidate]:
-    measured = series.measured
-    if len(measured) < 2:
-        return []
-    points = stats.detect_change_points([series.samples[i] for i in measured], rng=rng)
-    return [
-        _Candidate(series, p, measured[p.index], measured[p.index - 1])
-        for p in points
-        if 0 < p.index < len(measured)
-    ]
-
-
 def detect_history(history: History, *, rng: np.random.Generator) -> list[Change]:
     """Change points of every series, kept when their suite-wide q-value <= MAX_QVALUE.
 
@@ -184,10 +165,9 @@ def detect_history(history: History, *, rng: np.random.Generator) -> list[Change
     Each series is one family of hypotheses: a series without a candidate counts as one
     test with p = 1, so the number of series (not only the candidates) sets the burden.
     """
-    found: list[_Candidate] = []
+    found: list[Candidate] = []
     quiet = 0
-    for s in history.series:
-        cands = _candidates(s, rng)
+    for cands in find_candidates(history.series, rng):
         found.extend(cands)
         quiet += not cands
     if not found:
@@ -205,7 +185,7 @@ def measured_positions(history: History) -> dict[SeriesKey, list[int]]:
     return {s.key: s.measured for s in history.series}
 
 
-def _change(c: _Candidate, qvalue: float) -> Change:
+def _change(c: Candidate, qvalue: float) -> Change:
     s, p = c.series, c.point
     return Change(
         key=s.key,
