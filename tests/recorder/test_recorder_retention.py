@@ -70,3 +70,19 @@ def test_automatic_floor_rotates_a_small_disk_without_emptying_it(tmp_path: Path
         usage = shutil.disk_usage(disk)
         assert usage.free >= 0.25 * usage.total and len(index.query()) >= 20
         assert _consistent(disk, index)
+
+
+def test_emergency_request_frees_room_even_with_a_tiny_floor(tmp_path: Path) -> None:
+    with tmpfs(tmp_path / "disk", "4m") as disk:
+        index = SegmentIndex(tmp_path / "db")
+        _fill(disk, index, 40, 100_000, ("a",))  # about full, as when a write hit ENOSPC
+        m = StorageMaintainer(disk, index, RetentionConfig(min_free_bytes=1), rate=lambda: 10_000.0,
+                              clock=lambda: T0)
+        assert m.run_once() == 0  # the floor is met: nothing to do
+        m.request_sweep()  # as after ENOSPC
+        deleted = m.run_once()
+        usage = shutil.disk_usage(disk)
+        assert deleted >= 1 and usage.free >= 0.05 * usage.total
+        assert usage.free < 0.5 * usage.total + 100_000  # rotated, not emptied
+        assert m.stats.deleted == {"disk_full": deleted} and m.stats.emergency_runs == 1
+        assert m.run_once() == 0 and _consistent(disk, index)
