@@ -103,6 +103,13 @@ class Recorder:
     base: str  # http://127.0.0.1:PORT
     storage: Path
     fsync_trace: Path | None  # strace's log of the recorder's fsync calls, when traced
+    log: Path
+
+    def require_alive(self) -> None:
+        """Raise with the recorder's log tail if it has exited."""
+        if not psutil.pid_exists(self.pid) or self.proc.poll() is not None:
+            tail = self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
+            raise RuntimeError(f"the recorder (pid {self.pid}) exited: {tail}")
 
     def get(self, path: str, timeout: float = 10.0) -> Any:
         with urllib.request.urlopen(self.base + path, timeout=timeout) as reply:
@@ -198,7 +205,7 @@ def recorder(workdir: Path, urls: Sequence[str], *,
         base = f"http://127.0.0.1:{port}"
         wait_http(base + "/health", proc, log_path)
         yield Recorder(proc, pid, base, workdir / "storage",
-                       trace if cmd[0] != sys.executable else None)
+                       trace if cmd[0] != sys.executable else None, log_path)
     finally:
         _stop_recorder(proc)
         log.close()

@@ -70,6 +70,7 @@ def measure(rec: Recorder, streams: int, seconds: float) -> dict[str, list[float
     other fsync-heavy work on the host shows up too).
     """
     wall0 = time.time()
+    rec.require_alive()
     with Sampler(rec.pid, rec.storage) as sampler:
         times, totals = _poll(rec, seconds)
     out = _resources(sampler.usage)
