@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -88,12 +89,12 @@ def detector_id() -> str:
 # ------------------------------------------------------------------ detection
 
 
-def _candidates(series: Series, cache: DetectionCache,
+def _candidates(series: Series, content: str, cache: DetectionCache,
                 rng: np.random.Generator) -> list[tuple[stats.ChangePoint, int, int]]:
     measured = series.measured
     if len(measured) < 2:
         return []
-    digest = series_hash(series, salt=cache.detector)
+    digest = hashlib.sha256(f"{cache.detector}:{content}".encode()).hexdigest()
     points = cache.get(digest)
     if points is None:
         points = stats.detect_change_points([series.samples[i] for i in measured], rng=rng)
@@ -103,17 +104,20 @@ def _candidates(series: Series, cache: DetectionCache,
 
 
 def detect_cached(history: analysis.History, cache: DetectionCache, *,
-                  rng: np.random.Generator, progress: Progress = _noop) -> list[Change]:
+                  rng: np.random.Generator, progress: Progress = _noop,
+                  hashes: Mapping[SeriesKey, str] | None = None) -> list[Change]:
     """:func:`perfwatch.analysis.detect_history` with per-series candidates from ``cache``.
 
     Same rules: suite-wide Benjamini-Hochberg over every series (a series without a
     candidate counts as one test with p = 1), kept when q <= ``analysis.MAX_QVALUE``.
+    ``hashes``: :func:`series_hash` of each series, when the caller has them already.
     """
     found: list[tuple[Series, stats.ChangePoint, int, int]] = []
     quiet = 0
     total = len(history.series)
     for n, s in enumerate(history.series, start=1):
-        cands = _candidates(s, cache, rng)
+        content = hashes[s.key] if hashes is not None else series_hash(s)
+        cands = _candidates(s, content, cache, rng)
         found.extend((s, p, i, prev) for p, i, prev in cands)
         quiet += not cands
         if n % 25 == 0 or n == total:
@@ -215,31 +219,40 @@ def _asv(config: AsvConfig, options: PublishOptions, progress: Progress) -> Path
     return root
 
 
-def _analyse(config: AsvConfig, options: PublishOptions, progress: Progress
-             ) -> tuple[analysis.History, list[Change], DetectionCache]:
+@dataclass(frozen=True)
+class _Analysis:
+    history: analysis.History
+    changes: list[Change]
+    hashes: Mapping[SeriesKey, str]  # series_hash of each series
+    analysed: int
+    from_cache: int
+
+
+def _analyse(config: AsvConfig, options: PublishOptions, progress: Progress) -> _Analysis:
     progress("load results", 0, 1)
     history = analysis.load_history(config.results_dir, config.local_repo(),
                                     branch=config.branch, machine=options.machine)
     progress("load results", 1, 1)
+    hashes = {s.key: series_hash(s) for s in history.series}
     cache = DetectionCache.under(config.results_dir, detector_id())
     changes = detect_cached(history, cache, rng=np.random.default_rng(options.seed),
-                            progress=progress)
+                            progress=progress, hashes=hashes)
     cache.save()
-    return history, changes, cache
+    return _Analysis(history, changes, hashes, cache.misses, cache.hits)
 
 
 def publish(config: AsvConfig, *, options: PublishOptions = PublishOptions(),
             progress: Progress = _noop) -> PublishReport:
     """asv publish, then perfwatch's findings and pages (see the module docstring)."""
     root = _asv(config, options, progress)
-    history, changes, cache = _analyse(config, options, progress)
+    result = _analyse(config, options, progress)
+    history, changes, hashes = result.history, result.changes, result.hashes
     by_key: dict[SeriesKey, list[Change]] = defaultdict(list)
     for c in changes:
         by_key[c.key].append(c)
     segs = {s.key: segments(s, [c.index for c in by_key.get(s.key, [])]) for s in history.series}
     listed = _write_regressions(config, history, by_key, segs)
     writer = PageWriter(root, PageManifest(root / ".manifest"), renderer_id())
-    hashes = {s.key: series_hash(s) for s in history.series}
     write_series_pages(config, history, writer, by_key, segs, hashes, progress)
     write_hardware_pages(history, writer, by_key, segs, hashes)
     for rel in writer.manifest.stale():
@@ -250,7 +263,7 @@ def publish(config: AsvConfig, *, options: PublishOptions = PublishOptions(),
                           for r in options.compares)
     overview = write_overview(config, history, changes, compare_pages, root)
     return PublishReport(html_dir=config.html_dir, overview=overview, changes=tuple(changes),
-                         n_series=len(history.series), analysed=cache.misses,
-                         from_cache=cache.hits, pages_written=writer.written,
+                         n_series=len(history.series), analysed=result.analysed,
+                         from_cache=result.from_cache, pages_written=writer.written,
                          pages_kept=writer.kept, regressions_listed=listed,
                          compare_pages=compare_pages)

@@ -9,6 +9,7 @@ needs no distribution and no randomness.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -49,11 +50,8 @@ def median_interval(values: FloatArray, confidence: float = 0.95) -> tuple[float
     return (float(x[k - 1]), float(x[n - k]))
 
 
-def commit_medians(series: Series) -> FloatArray:
-    """Median per commit; NaN for commits without a result.
-
-    Vectorised: commits with the same number of samples are stacked and reduced at once.
-    """
+@functools.lru_cache(maxsize=8)
+def _medians(series: Series) -> FloatArray:
     out = np.full(len(series.samples), np.nan, dtype=np.float64)
     by_size: dict[int, list[int]] = {}
     for i, s in enumerate(series.samples):
@@ -61,7 +59,18 @@ def commit_medians(series: Series) -> FloatArray:
             by_size.setdefault(int(s.size), []).append(i)
     for rows in by_size.values():
         out[rows] = np.median(np.stack([series.samples[i] for i in rows]), axis=1)
+    out.setflags(write=False)
     return out
+
+
+def commit_medians(series: Series) -> FloatArray:
+    """Median per commit; NaN for commits without a result (a read-only array).
+
+    Vectorised: commits with the same number of samples are stacked and reduced at once.
+    The last few series' medians are kept (a series is hashed by identity), since the
+    levels, the figure and the regressions entry of one series all need them.
+    """
+    return _medians(series)
 
 
 def segments(series: Series, change_indices: Sequence[int],

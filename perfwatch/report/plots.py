@@ -15,6 +15,7 @@ hundreds of series. The ``*_figure`` functions wrap the same spec in a validated
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +24,7 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from perfwatch.model import Change, Comparison, FloatArray, Series, Verdict
+from perfwatch.model import Change, Commit, Comparison, FloatArray, Series, Verdict
 from perfwatch.report.levels import Segment, commit_medians
 from perfwatch.report.units import Scale, scale_for
 
@@ -59,9 +60,14 @@ def _commit_labels(series: Series) -> list[str]:
     return [c.short for c in series.commits]
 
 
+@functools.lru_cache(maxsize=4096)
+def _commit_hover(commit: Commit) -> str:  # the series of one suite share their commits
+    summary = f"<br>{commit.summary[:60]}" if commit.summary else ""
+    return f"commit {commit.short} · {commit.date:%Y-%m-%d %H:%M}{summary}"
+
+
 def _hover(series: Series) -> list[str]:
-    return [f"commit {c.short} · {c.date:%Y-%m-%d %H:%M}" + (f"<br>{c.summary[:60]}"
-            if c.summary else "") for c in series.commits]
+    return [_commit_hover(c) for c in series.commits]
 
 
 def _sample_trace(series: Series, scale: Scale) -> dict[str, Any]:
