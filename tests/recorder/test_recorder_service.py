@@ -208,3 +208,22 @@ def test_resolution_change_mid_stream_stays_decodable(
     with av.open(str(rec.storage / late[-1].path)) as c:
         frame = next(c.decode(video=0))
     assert (frame.width, frame.height) == (160, 120)
+
+
+def test_corrupt_frames_are_recorded_as_received(mock_cameras: Callable[..., CameraRigProc],  # noqa: F811
+                                                 recorder_proc: Callable[..., RecorderProc],  # noqa: F811
+                                                 tmp_path: Path) -> None:
+    """Remux-only: damaged slices are stored as they came, the stream goes on, nothing is dropped."""
+    rig = mock_cameras(count=1)
+    rec = recorder_proc(_config(tmp_path / "storage", rig))
+    rec.wait_for(lambda: len(_segments(rec, "cam0")) >= 2, 30, "2 segments")
+    rig.fault("cam0", "corrupt", frames=10)
+    t_fault = time.time()
+    rec.wait_for(lambda: sum(s.start > t_fault for s in _segments(rec, "cam0")) >= 2, 30,
+                 "2 segments after the damage")
+    st = rec.get("/api/streams/cam0")
+    assert st["connected"] and st["reconnects"] == 0 and st["dropped"] == 0
+    assert rec.stop() == 0
+    final = _final_status(rec)["cam0"]
+    segs = SegmentIndex(rec.storage / ".index" / "segments.db").query("cam0")
+    assert sum(s.packets for s in segs) == final["packets"] - final["skipped"]
