@@ -49,6 +49,8 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--process", default=None, metavar="REGEX",
                    help="only samples of processes whose command line matches, e.g. "
                    "'recorder serve' (shares of that process's time)")
+    p.add_argument("--slower", action="store_true",
+                   help="with --diff: only functions whose share grew (largest first)")
     p.add_argument("--idle", action="store_true",
                    help="also sample threads blocked in system calls (I/O-bound regressions)")
     p.set_defaults(func=run)
@@ -66,7 +68,8 @@ def format_diff(rows: list[FunctionShare]) -> list[str]:
 
 def _diff(args: argparse.Namespace) -> int:
     a, b = (load_speedscope(p, process=args.process) for p in args.diff)
-    for line in format_diff(diff_profiles(a, b, top=args.top, include=args.include)):
+    rows = diff_profiles(a, b, top=args.top, include=args.include, slower_only=args.slower)
+    for line in format_diff(rows):
         print(line)
     return 0
 

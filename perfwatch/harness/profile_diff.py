@@ -132,15 +132,18 @@ def load_speedscope(path: Path, *, process: str | None = None) -> SelfTimeProfil
 
 
 def diff_profiles(a: SelfTimeProfile, b: SelfTimeProfile, *, top: int = 10,
-                  include: str | None = None) -> list[FunctionShare]:
+                  include: str | None = None, slower_only: bool = False) -> list[FunctionShare]:
     """The ``top`` functions whose self-time share moved most from ``a`` to ``b``.
 
     ``include`` (a regex on the function key) restricts the list, e.g. to ``recorder/``.
-    Ties break by name, so the order is deterministic.
+    ``slower_only`` keeps the functions whose share grew, largest growth first (what
+    to attach to a regression). Ties break by name, so the order is deterministic.
     """
     pattern = re.compile(include) if include else None
     names = {k for k, _ in a.weights} | {k for k, _ in b.weights}
     rows = [FunctionShare(k, a.share(k), b.share(k)) for k in names
             if pattern is None or pattern.search(k)]
+    if slower_only:
+        rows = [r for r in rows if r.delta > 0]
     rows.sort(key=lambda r: (-abs(r.delta), r.function))
     return rows[:top]

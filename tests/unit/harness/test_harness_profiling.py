@@ -32,6 +32,9 @@ def test_diff_names_the_planted_copy() -> None:
     assert rows[0].share_a == 0.0 and rows[0].delta > 0.2
     assert {r.function for r in rows} >= {"handle_packet (bench/workload.py)"}
     assert diff_profiles(base, base, top=3)[0].delta == 0.0
+    slower = diff_profiles(base, head, top=5, slower_only=True)
+    assert slower[0].function == "copy_packet (bench/workload.py)"
+    assert all(r.delta > 0 for r in slower)
 
 
 def test_include_filters_and_order_is_deterministic() -> None:
