@@ -89,7 +89,8 @@ def run_asv_publish(config: AsvConfig, *, timeout: float = 3600.0) -> str:
                               timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
         raise ResultsError(f"asv publish took longer than {timeout:.0f} s",
-                           hint="check the results directory size, or raise --timeout") from None
+                           hint=f"run `asv publish --config {config.path}` by hand to see "
+                           "where it spends its time") from None
     finally:
         if moved:
             config.html_dir.mkdir(parents=True, exist_ok=True)
@@ -99,7 +100,7 @@ def run_asv_publish(config: AsvConfig, *, timeout: float = 3600.0) -> str:
     if proc.returncode != 0:
         tail = " | ".join((proc.stderr or proc.stdout).strip().splitlines()[-3:])
         raise ResultsError(f"asv publish failed (exit {proc.returncode}): {tail}",
-                           hint="run `asv publish --config CONFIG` to see the full error",
+                           hint=f"run `asv publish --config {config.path}` to see the full error",
                            path=config.path)
     return proc.stdout
 
