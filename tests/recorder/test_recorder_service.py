@@ -202,12 +202,15 @@ def test_resolution_change_mid_stream_stays_decodable(
     t_switch = time.time()
     rec.wait_for(lambda: sum(s.start > t_switch + 1 for s in _segments(rec, "cam0")) >= 2, 30,
                  "2 segments after the switch")
+    st = rec.get("/api/streams/cam0")
+    assert (st["width"], st["height"]) == (160, 120) and st["reconnects"] == 0
     assert rec.stop() == 0
     segs = _check_storage(rec.storage)
     late = [s for s in segs if s.start > t_switch + 1]
     with av.open(str(rec.storage / late[-1].path)) as c:
         frame = next(c.decode(video=0))
-    assert (frame.width, frame.height) == (160, 120)
+        header = (c.streams.video[0].width, c.streams.video[0].height)
+    assert (frame.width, frame.height) == (160, 120) and header == (160, 120)
 
 
 def test_corrupt_frames_are_recorded_as_received(mock_cameras: Callable[..., CameraRigProc],  # noqa: F811

@@ -23,7 +23,7 @@ from recorder.backoff import Backoff
 from recorder.config import StreamConfig, WatchdogConfig
 from recorder.hub import AccessUnit, PacketHub, StreamInfo
 from recorder.latency import LatencyRecorder
-from recorder.segmenter import CachedSegment, SegmentWriter, WriteFailed
+from recorder.segmenter import CachedSegment, SegmentWriter, VideoParams, WriteFailed
 
 __all__ = ["StreamStatus", "StreamWorker", "parameter_sets"]
 
@@ -131,6 +131,7 @@ class StreamWorker:
         self._skipped_closed = 0
         self._writer: Writer | None = None
         self._video: tuple[int, int, str] = (0, 0, "")
+        self._params: tuple[bytes, bytes] = (b"", b"")  # SPS, PPS in force
         self._thread = threading.Thread(target=self._run, name=f"ingest-{cfg.name}", daemon=True)
 
     def start(self) -> None:
@@ -212,6 +213,7 @@ class StreamWorker:
     def _publish_info(self, video: Any) -> None:
         cc = video.codec_context
         sps, pps = parameter_sets(cc.extradata)
+        self._params = (sps, pps)
         rate = float(video.average_rate or video.guessed_rate or 0)
         self._video = (cc.width, cc.height, cc.name)
         self._hub.set_info(self.cfg.name, StreamInfo(cc.width, cc.height, rate, sps, pps))
@@ -255,11 +257,40 @@ class StreamWorker:
             self._deliver(writer, packet, now, tb)
 
     def _deliver(self, writer: Writer, packet: Any, now: float, tb: Any) -> None:
+        if packet.is_keyframe:
+            self._check_parameters(writer, packet)
         name = self.cfg.name
         if self._hub.subscriber_count(name) and packet.pts is not None:
             pts90 = int(packet.pts * tb * 90000)
             self._hub.publish(name, AccessUnit(bytes(packet), pts90, packet.is_keyframe))
         self._write(writer, packet, now)
+
+    def _check_parameters(self, writer: Writer, packet: Any) -> None:
+        """A keyframe with another SPS than the stream's (resolution change): start a new segment."""
+        head = bytes(memoryview(packet)[:1024])  # SPS/PPS come before the slice data
+        if not head.startswith((b"\x00\x00\x01", b"\x00\x00\x00\x01")):
+            return  # not Annex-B (a file source): in-band changes are not looked for
+        sps, pps = parameter_sets(head)
+        if not sps or not pps or (sps, pps) == self._params:
+            return
+        self._params = (sps, pps)
+        size = _decoded_size(packet)
+        reparam = getattr(writer, "reparam", None)
+        if size is None or reparam is None or size == self._video[:2]:
+            return
+        log.info("stream %s: new parameters in band, %dx%d", self.cfg.name, *size)
+        annexb = b"\x00\x00\x00\x01" + sps + b"\x00\x00\x00\x01" + pps
+        try:
+            closed = reparam(VideoParams(size[0], size[1], annexb))
+        except WriteFailed as err:
+            self._write_failed(err)
+            closed = None
+        if closed is not None:
+            self._c.segments += 1
+            self._submit(closed)
+        self._video = (size[0], size[1], self._video[2])
+        info = self._hub.info(self.cfg.name)
+        self._hub.set_info(self.cfg.name, StreamInfo(size[0], size[1], info.fps if info else 0.0, sps, pps))
 
     def _write(self, writer: Writer, packet: Any, now: float) -> None:
         try:
@@ -288,6 +319,16 @@ class StreamWorker:
         if closed is not None:
             self._c.segments += 1
             self._submit(closed)
+
+
+def _decoded_size(packet: Any) -> tuple[int, int] | None:
+    """Width and height of a keyframe that carries its own SPS/PPS (decoded once, on change only)."""
+    try:
+        dec = av.CodecContext.create("h264", "r")
+        frames = list(dec.decode(packet)) + list(dec.decode(None))
+    except (av.error.FFmpegError, ValueError):
+        return None
+    return (frames[0].width, frames[0].height) if frames else None
 
 
 def segment_writer_factory(cache: Path, *, segment_seconds: float, container: str) -> WriterFactory:

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 import av
 import numpy as np
 
-__all__ = ["CachedSegment", "SegmentWriter", "WriteFailed", "open_segment_container"]
+__all__ = ["CachedSegment", "SegmentWriter", "VideoParams", "WriteFailed", "open_segment_container"]
 
 _T = TypeVar("_T")
 log = logging.getLogger(__name__)
@@ -57,13 +57,26 @@ def open_segment_container(path: Path, container: str) -> Any:
     return av.open(str(path), "w", format=fmt, options=dict(options))
 
 
+@dataclass(frozen=True)
+class VideoParams:
+    """Parameters that replace the template's when the camera changes them in band (new SPS)."""
+
+    width: int
+    height: int
+    extradata: bytes  # Annex-B SPS + PPS
+
+
 class _Open:
     """One open cache file."""
 
-    def __init__(self, path: Path, container: str, template: Any, first_dts: int, start: float) -> None:
+    def __init__(self, path: Path, container: str, template: Any, first_dts: int, start: float,
+                 params: VideoParams | None) -> None:
         self.path = path
         self.out = open_segment_container(path, container)
         self.ostream = self.out.add_stream_from_template(template)
+        if params is not None:
+            cc = self.ostream.codec_context
+            cc.width, cc.height, cc.extradata = params.width, params.height, params.extradata
         self.first_dts = first_dts
         self.last_dts = -1
         self.last_pts = 0
@@ -88,6 +101,7 @@ class SegmentWriter:
         rate = template.average_rate or template.guessed_rate or 30
         self._frame = round(1 / (float(rate) * float(self._tb)))
         self._cur: _Open | None = None
+        self._params: VideoParams | None = None
         self.skipped = 0  # packets before the first keyframe, or with unusable timestamps
 
     @property
@@ -130,8 +144,14 @@ class SegmentWriter:
         self._cache_dir.mkdir(parents=True, exist_ok=True)
         name = f"{self.stream}@{arrival:.3f}-{os.getpid()}-{next(_seq)}.{self._ext}"
         path = self._cache_dir / name
-        self._cur = self._guard(lambda: _Open(path, self._container, self._template, first_dts, arrival), path)
+        self._cur = self._guard(lambda: _Open(path, self._container, self._template, first_dts, arrival,
+                                              self._params), path)
         return self._cur
+
+    def reparam(self, params: VideoParams) -> CachedSegment | None:
+        """New in-band parameters: close the open segment; the next one starts with ``params``."""
+        self._params = params
+        return self.close()
 
     def close(self) -> CachedSegment | None:
         """Finish the open segment (if any) and describe it. Raises WriteFailed (file removed)."""
