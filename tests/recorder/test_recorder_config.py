@@ -96,3 +96,17 @@ def test_main_entry_point_reports_errors(tmp_path: Path, capsys: pytest.CaptureF
     with pytest.raises(SystemExit) as info:
         main(["cameras", "--help"])
     assert info.value.code == 0 and "--count" in capsys.readouterr().out
+
+
+def test_documented_example_config_parses() -> None:
+    import textwrap
+    import tomllib
+
+    import recorder.config as module
+    from recorder.config import parse_config
+
+    assert module.__doc__ is not None
+    example = module.__doc__.split("::", 1)[1].split("A JSON file")[0]
+    cfg = parse_config(tomllib.loads(textwrap.dedent(example)))
+    assert [s.name for s in cfg.streams] == ["cam0", "cam1"] and cfg.restream == {"rtsp_port": 8654}
+    assert cfg.streams[1].transcode is not None and cfg.mover_threads == 4

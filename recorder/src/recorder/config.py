@@ -2,7 +2,9 @@
 
 Example (TOML)::
 
-    segment_seconds = 10
+    segment_seconds = 10                # cut at the first keyframe at least this long after the start
+    container = "mp4"                   # fragmented MP4 (or "ts")
+    mover_threads = 4
     [storage]
     path = "/var/lib/recorder"          # segments go to <path>/<stream>/<YYYY-MM-DD>/<HH>/<start>.mp4
     cache = ""                          # default <path>/.cache (same filesystem: moves are renames)
@@ -10,14 +12,29 @@ Example (TOML)::
     max_age_hours = 168
     min_free_bytes = 0                  # 0: about one hour of the current recording rate
     max_bytes = 0                       # 0: no quota
+    check_seconds = 2.0
+    [watchdog]
+    stall_seconds = 5.0                 # no data for this long: reconnect (FFmpeg RTSP socket timeout)
+    open_timeout = 5.0
+    backoff_base = 0.25                 # reconnect delays: base * 2**n, capped, jittered, seeded
+    backoff_cap = 1.0
+    seed = 0
     [api]
     host = "127.0.0.1"
     port = 5080
+    [restream]                          # handed to recorder.restream.setup() when that module exists
+    rtsp_port = 8654
     [[streams]]
     name = "cam0"
     url = "rtsp://127.0.0.1:8554/cam0"
     [streams.options]                   # passed to FFmpeg's demuxer
     rtsp_transport = "tcp"
+    [[streams]]
+    name = "cam1"
+    url = "rtsp://127.0.0.1:8554/cam1"
+    transcode = { codec = "libx264", preset = "veryfast", bitrate = 1000000 }   # or h264_nvenc
+
+A JSON file with the same structure works too (``.json`` suffix).
 """
 
 from __future__ import annotations
