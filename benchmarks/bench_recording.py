@@ -97,8 +97,8 @@ class MultiStreamRecording:
     track_write_ops.unit = "ops per second"  # type: ignore[attr-defined]
 
     def track_fsyncs(self, cache: Cache, streams: int, resolution: str) -> object:
-        """The recorder's fsync calls per second (strace); without strace, the storage
-        disk's flushes per second."""
+        """Storage disk flushes per second (one per fsync); with PERFWATCH_BENCH_STRACE=1
+        the recorder's own fsync calls per second."""
         return self._get(cache, streams, resolution, "fsyncs_per_s")
 
     track_fsyncs.unit = "fsyncs per second"  # type: ignore[attr-defined]
