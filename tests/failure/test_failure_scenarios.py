@@ -253,9 +253,8 @@ def test_resolution_change(rig: Rig, record_property: Record) -> None:
     with av.open(str(rec.storage / newest["path"])) as c:
         assert (c.streams.video[0].width, c.streams.video[0].height) == (320, 180)
     assert out.data_loss == 0
-    if status(rec, "cam0")["width"] != 320:
-        pytest.xfail("recorded at the new resolution, but /api/streams still reports the first "
-                     "connection's width/height (recorder gap)")
+    st = status(rec, "cam0")
+    assert (st["width"], st["height"]) == (320, 180), "/api/streams shows the old resolution"
 
 
 def test_truncated_segment_after_crash(rig: Rig, record_property: Record) -> None:
