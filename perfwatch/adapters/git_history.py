@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Self
 
 import git
 
@@ -32,7 +33,7 @@ class GitHistory:
     path: Path
     repo: git.Repo
 
-    def __enter__(self) -> GitHistory:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
