@@ -69,8 +69,8 @@ def remux(clip: bytes, cache_dir: Path, segment_seconds: float = 2.0) -> int:
 class Remux:
     """Time to remux one clip into 2 s segments (lower is better)."""
 
-    params = [list(SIZES)]
-    param_names = ["resolution"]
+    params = (list(SIZES),)
+    param_names = ("resolution",)
     number = 1
     repeat = (6, 12, 10.0)
     warmup_time = 0.0

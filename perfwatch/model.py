@@ -84,9 +84,9 @@ def direction_for(bench_type: str, unit: str, name: str = "") -> Direction:
     if bench_type in ("time", "mem", "peakmem"):
         return Direction.LOWER_IS_BETTER
     u = unit.strip()
-    if u in _HIGHER_IS_BETTER_UNITS or u.endswith("/s") or u.endswith("per_second"):
-        if not any(word in name for word in ("latency", "error", "drop", "lost")):
-            return Direction.HIGHER_IS_BETTER
+    is_rate = u in _HIGHER_IS_BETTER_UNITS or u.endswith(("/s", "per_second"))
+    if is_rate and not any(word in name for word in ("latency", "error", "drop", "lost")):
+        return Direction.HIGHER_IS_BETTER
     leaf = name.rsplit(".", 1)[-1]
     if any(word in leaf for word in ("throughput", "per_second", "_fps", "stream_limit")):
         return Direction.HIGHER_IS_BETTER
