@@ -210,13 +210,16 @@ class NotCompared:
     relative change is undefined (base median 0, head median not 0).
 
     For the last kind ``absolute_change`` is the Hodges-Lehmann shift head - base in the
-    metric's unit and ``flagged`` says whether it is significant (suite-wide q <= 0.05).
+    metric's unit and ``flagged`` says whether it is significant (suite-wide q <= 0.05);
+    ``worse`` says a flagged change went the bad way (0 dropped packets became 5): a
+    regression that has no relative size, which ``compare`` treats as confirmed.
     """
 
     key: SeriesKey
     reason: str
     absolute_change: float | None = None
     flagged: bool = False
+    worse: bool = False
 
 
 @dataclass(frozen=True)
@@ -338,7 +341,8 @@ def _undefined(head: Series, r: LinearResult, q: float) -> NotCompared:
               f"absolute change {r.shift:+.4g}{unit} "
               f"(95% CI {r.shift_low:+.4g}..{r.shift_high:+.4g}), p = {r.pvalue:.2g}"
               + (" [significant]" if flagged else ""))
-    return NotCompared(head.key, reason, absolute_change=r.shift, flagged=flagged)
+    return NotCompared(head.key, reason, absolute_change=r.shift, flagged=flagged,
+                       worse=flagged and head.direction.is_worse(r.shift))
 
 
 def _match_prefix(rd: ResultsDir, ref: str) -> str:

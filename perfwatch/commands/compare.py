@@ -86,6 +86,7 @@ def _not_compared(n: NotCompared) -> dict[str, Any]:
     if n.absolute_change is not None:
         out["absolute_change"] = _finite(n.absolute_change)
         out["flagged"] = n.flagged
+        out["regression"] = n.worse
     return out
 
 
@@ -140,4 +141,5 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(_markdown(report, args.machine))
     else:
         _print_text(report)
-    return 1 if any(c.verdict is Verdict.REGRESSION for c in report.comparisons) else 0
+    regressed = any(c.verdict is Verdict.REGRESSION for c in report.comparisons)
+    return 1 if regressed or any(n.worse for n in report.not_compared) else 0

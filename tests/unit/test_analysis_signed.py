@@ -60,8 +60,19 @@ def test_compare_with_zeros_negatives_and_equal_values(rng: np.random.Generator)
     assert by["time_up"].verdict is Verdict.REGRESSION and by["time_up"].note == ""
     (undef,) = report.not_compared
     assert undef.key.benchmark == "drops_appear" and undef.flagged
+    assert undef.worse  # 0 -> 5 dropped packets is a regression without a relative size
     assert undef.absolute_change == pytest.approx(5.0)
     assert "base median is 0" in undef.reason and "+5" in undef.reason
+
+
+def test_drops_appearing_from_zero_is_worse_only_for_lower_is_better(
+        rng: np.random.Generator) -> None:
+    base, head = _pair(rng)
+    flipped = [_series(s.key.benchmark, list(s.samples), direction=Direction.HIGHER_IS_BETTER)
+               for s in head]
+    report = compare_series(base, flipped, rng=rng, base_label="a", head_label="b")
+    (undef,) = report.not_compared
+    assert undef.flagged and not undef.worse
 
 
 def test_linear_comparison_matches_ratio_test_pvalue(rng: np.random.Generator) -> None:
