@@ -109,8 +109,9 @@ def test_busy(benchmark):
 
 
 def test_script_end_to_end_fails_on_a_planted_slowdown(tmp_path: Path) -> None:
-    """Worktree of HEAD as base, 4 interleaved rounds (the fewest that can confirm) of a tiny
-    benchmark whose head side does twice the work: exit 1, and no worktree left behind.
+    """Worktree of HEAD as base, 5 interleaved rounds of a tiny benchmark whose head side does
+    twice the work: exit 1, and no worktree left behind. (5 rounds still confirm when one
+    base round is slower than one head round; 4 would not.)
     (Twice, because on a loaded 2-CPU machine one process can run 30% slower than the next;
     the 20% case is tested on fabricated files above.)"""
     if subprocess.run(["git", "rev-parse", "--verify", "-q", "HEAD"], cwd=ROOT,
@@ -122,16 +123,16 @@ def test_script_end_to_end_fails_on_a_planted_slowdown(tmp_path: Path) -> None:
     scratch = tmp_path / "scratch"  # the script's temp dir (the worktree) goes here
     scratch.mkdir()
     done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--base", "HEAD", "--rounds", "4", "--bench", str(bench),
+        [sys.executable, str(SCRIPT), "--base", "HEAD", "--rounds", "5", "--bench", str(bench),
          "--out", str(out), "--env-head", "SELF_BENCH_TEST_SLOWDOWN=2"],
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
         env={**os.environ, "TMPDIR": str(scratch)})
     assert done.returncode == 1, done.stdout + done.stderr
     assert {p.name for p in out.iterdir()} >= {"base.json", "head.json", "compare.json",
-                                               "base-round1.json", "head-round4.json"}
+                                               "base-round1.json", "head-round5.json"}
     [row] = json.loads((out / "compare.json").read_text())["comparisons"]
     assert row["verdict"] == "regression" and 0.5 < row["rel_change"] < 1.5
-    assert row["n_base"] == row["n_head"] == 4
+    assert row["n_base"] == row["n_head"] == 5
     worktrees = subprocess.run(["git", "worktree", "list"], cwd=ROOT, capture_output=True,
                                text=True, check=True).stdout
     assert str(scratch) not in worktrees and list(scratch.iterdir()) == []
