@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from perfwatch import analysis, stats
-from perfwatch.adapters import asv_publish
+from perfwatch.adapters import asv_publish, results_cache
 from perfwatch.adapters.asv_config import AsvConfig
 from perfwatch.adapters.publish_cache import DetectionCache, PageManifest, series_hash, sources_hash
 from perfwatch.model import Change, Series, SeriesKey
@@ -230,8 +230,9 @@ class _Analysis:
 
 def _analyse(config: AsvConfig, options: PublishOptions, progress: Progress) -> _Analysis:
     progress("load results", 0, 1)
-    history = analysis.load_history(config.results_dir, config.local_repo(),
-                                    branch=config.branch, machine=options.machine)
+    with results_cache.persistent():
+        history = analysis.load_history(config.results_dir, config.local_repo(),
+                                        branch=config.branch, machine=options.machine)
     progress("load results", 1, 1)
     hashes = {s.key: series_hash(s) for s in history.series}
     cache = DetectionCache.under(config.results_dir, detector_id())

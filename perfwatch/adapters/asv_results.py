@@ -12,7 +12,8 @@ A narrow, read-only port modelled on asv's ``util.load_json(path, api_version)``
 
 Version 1 result files are converted by ``asv update``; newer versions are refused. Every
 problem raises :class:`ResultsFormatError` naming the file, the key and the fix. Parsed
-files are cached on (path, mtime, size), so re-reading an unchanged suite is cheap.
+files are cached on (path, mtime, size), so re-reading an unchanged suite is cheap; inside
+:func:`perfwatch.adapters.results_cache.persistent` that cache is also kept on disk.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from perfwatch.adapters import results_cache
 from perfwatch.errors import ResultsError, ResultsFormatError
 from perfwatch.model import Benchmark, FloatArray
 
@@ -395,7 +397,11 @@ def scan_results_dir(results_dir: Path, *, machine: str | None = None) -> Result
         if machine is not None and info.name != machine:
             continue
         machines[info.name] = info
-        files.extend(load_results_file(p, info.name) for p in _result_paths(sub))
+        if results_cache.active():
+            files.extend(results_cache.load_machine_files(
+                results_dir, sub, info.name, list(_result_paths(sub)), load_results_file))
+        else:
+            files.extend(load_results_file(p, info.name) for p in _result_paths(sub))
     if machine is not None and machine not in machines:
         raise ResultsError(
             f"no results for machine {machine!r} in {results_dir}",
