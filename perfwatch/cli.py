@@ -30,22 +30,26 @@ SUBCOMMANDS: tuple[str, ...] = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser with every subcommand, or only ``only`` (then only its module is imported:
+    the others' imports, scipy among them, cost a second at start-up)."""
     parser = argparse.ArgumentParser(
         prog="perfwatch",
         description="Benchmark and performance-regression service for a multi-stream recorder.",
     )
     parser.add_argument("--version", action="version", version=f"perfwatch {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in SUBCOMMANDS:
+    for name in SUBCOMMANDS if only not in SUBCOMMANDS else (only,):
         module = importlib.import_module(f"perfwatch.commands.{name}")
         module.add_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(list(argv) if argv is not None else None)
+    words = list(argv) if argv is not None else sys.argv[1:]
+    chosen = next((w for w in words if not w.startswith("-")), None)
+    parser = build_parser(chosen)
+    args = parser.parse_args(words)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -13,6 +13,8 @@
 from __future__ import annotations
 
 import hashlib
+import resource
+import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -39,7 +41,7 @@ from perfwatch.publish_pages import (
 from perfwatch.report.levels import Segment, commit_medians, segments
 from perfwatch.report.units import format_value
 
-__all__ = ["CompareRequest", "Progress", "PublishOptions", "PublishReport", "detect_cached",
+__all__ = ["CompareRequest", "PartTimes", "Progress", "PublishOptions", "PublishReport", "detect_cached",
            "detector_id", "publish", "renderer_id", "series_slug"]
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -60,6 +62,20 @@ class PublishOptions:
 
 
 @dataclass(frozen=True)
+class PartTimes:
+    """Seconds spent by ``asv publish`` (a child process) and by perfwatch's own part.
+
+    ``asv_cpu`` is the child's user+system time; ``perfwatch_cpu`` this process' CPU time
+    from the end of asv publish to the end of the run (start-up and imports not included).
+    """
+
+    asv_wall: float = 0.0
+    asv_cpu: float = 0.0
+    perfwatch_wall: float = 0.0
+    perfwatch_cpu: float = 0.0
+
+
+@dataclass(frozen=True)
 class PublishReport:
     html_dir: Path
     overview: Path
@@ -71,6 +87,12 @@ class PublishReport:
     pages_kept: int
     regressions_listed: int  # entries in asv's regressions.json
     compare_pages: tuple[Path, ...] = field(default=())
+    times: PartTimes = field(default=PartTimes())
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _noop(stage: str, done: int, total: int) -> None:
@@ -245,7 +267,9 @@ def _analyse(config: AsvConfig, options: PublishOptions, progress: Progress) -> 
 def publish(config: AsvConfig, *, options: PublishOptions = PublishOptions(),
             progress: Progress = _noop) -> PublishReport:
     """asv publish, then perfwatch's findings and pages (see the module docstring)."""
+    wall0, cpu0 = time.perf_counter(), _children_cpu()
     root = _asv(config, options, progress)
+    wall1, cpu1, own1 = time.perf_counter(), _children_cpu(), time.process_time()
     result = _analyse(config, options, progress)
     history, changes, hashes = result.history, result.changes, result.hashes
     by_key: dict[SeriesKey, list[Change]] = defaultdict(list)
@@ -267,4 +291,8 @@ def publish(config: AsvConfig, *, options: PublishOptions = PublishOptions(),
                          n_series=len(history.series), analysed=result.analysed,
                          from_cache=result.from_cache, pages_written=writer.written,
                          pages_kept=writer.kept, regressions_listed=listed,
-                         compare_pages=compare_pages)
+                         compare_pages=compare_pages,
+                         times=PartTimes(asv_wall=wall1 - wall0 if options.run_asv else 0.0,
+                                         asv_cpu=cpu1 - cpu0,
+                                         perfwatch_wall=time.perf_counter() - wall1,
+                                         perfwatch_cpu=time.process_time() - own1))

@@ -50,6 +50,11 @@ def _summary(report: PublishReport, seconds: float) -> list[str]:
         f"perfwatch overview: {report.overview}",
     ]
     lines += [f"comparison page: {p}" for p in report.compare_pages]
+    t = report.times
+    asv = (f"asv publish {t.asv_wall:.1f} s ({t.asv_cpu:.1f} s CPU)" if t.asv_wall
+           else "asv publish not run")
+    lines.append(f"time: {asv}; perfwatch's part {t.perfwatch_wall:.1f} s "
+                 f"({t.perfwatch_cpu:.1f} s CPU, start-up not included)")
     return lines
 
 

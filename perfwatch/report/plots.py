@@ -56,8 +56,23 @@ def _spec(data: list[dict[str, Any]], layout: dict[str, Any]) -> FigureSpec:
     return {"data": data, "layout": layout}
 
 
+# The series of one history share one commits tuple: labels and hover text are made once
+# per tuple (keyed by identity; hashing 300 Commit values per call costs more than that).
+_PER_COMMITS: dict[int, tuple[tuple[Commit, ...], list[str], list[str]]] = {}
+
+
+def _per_commits(commits: tuple[Commit, ...]) -> tuple[list[str], list[str]]:
+    hit = _PER_COMMITS.get(id(commits))
+    if hit is None or hit[0] is not commits:
+        if len(_PER_COMMITS) >= 64:
+            _PER_COMMITS.clear()
+        hit = (commits, [c.short for c in commits], [_commit_hover(c) for c in commits])
+        _PER_COMMITS[id(commits)] = hit
+    return hit[1], hit[2]
+
+
 def _commit_labels(series: Series) -> list[str]:
-    return [c.short for c in series.commits]
+    return list(_per_commits(series.commits)[0])
 
 
 @functools.lru_cache(maxsize=4096)
@@ -67,7 +82,7 @@ def _commit_hover(commit: Commit) -> str:  # the series of one suite share their
 
 
 def _hover(series: Series) -> list[str]:
-    return [_commit_hover(c) for c in series.commits]
+    return list(_per_commits(series.commits)[1])
 
 
 def _sample_trace(series: Series, scale: Scale) -> dict[str, Any]:
