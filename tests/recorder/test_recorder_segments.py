@@ -174,3 +174,23 @@ def test_durable_files_missing_from_the_index_are_indexed_at_start(tmp_path: Pat
     assert again[1].packets == rows[1].packets and again[1].keyframes == rows[1].keyframes
     assert again[1].start == pytest.approx(rows[1].start, abs=2e-3)
     assert again[1].end == pytest.approx(rows[1].end, abs=0.1)
+
+
+def test_mp4_structure_check_counts_samples_and_catches_truncation(tmp_path: Path,
+                                                                   rng: np.random.Generator) -> None:
+    from recorder.mp4check import fragmented_mp4_samples
+
+    clip = encode_test_clip(tmp_path / "clip.mp4", seconds=3.0, fps=15, gop=10, rng=rng)
+    segs, _, _ = _segment_clip(clip, tmp_path / "cache", 1.0)
+    assert [fragmented_mp4_samples(s.cache_path) for s in segs] == [s.packets for s in segs]
+    assert [s.deep_check for s in segs] == [True] + [False] * (len(segs) - 1)
+    data = segs[1].cache_path.read_bytes()
+    for cut in (len(data) - 1, len(data) // 2, 20):
+        broken = tmp_path / f"cut{cut}.mp4"
+        broken.write_bytes(data[:cut])
+        with pytest.raises(ValueError):
+            fragmented_mp4_samples(broken)
+        assert validate_segment(broken, segs[1].packets, deep=False) is not None
+    with pytest.raises(ValueError, match="ftyp"):
+        fragmented_mp4_samples(clip)  # a plain (moov at the end) MP4 is not a segment
+    assert validate_segment(segs[1].cache_path, segs[1].packets + 1, deep=False) is not None

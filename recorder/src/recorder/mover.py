@@ -14,6 +14,7 @@ import os
 import queue
 import shutil
 import sqlite3
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -25,6 +26,7 @@ import av
 
 from recorder.index import Segment, SegmentIndex
 from recorder.latency import LatencyRecorder
+from recorder.mp4check import fragmented_mp4_samples
 from recorder.segmenter import CachedSegment
 
 __all__ = ["MoverStats", "SegmentMover", "storage_relpath", "validate_segment"]
@@ -47,8 +49,21 @@ def storage_relpath(stream: str, start: float, ext: str) -> Path:
                 f"{t:%H%M%S}-{t.microsecond // 1000:03d}.{ext}")
 
 
-def validate_segment(path: Path, expected_packets: int) -> str | None:
-    """None when the file opens and holds all its packets; else the reason it is invalid."""
+def validate_segment(path: Path, expected_packets: int, *, deep: bool = True) -> str | None:
+    """None when the file is complete and holds all its packets; else the reason it is invalid.
+
+    A fragmented MP4 is always checked by its box structure (cheap); ``deep`` also demuxes it with
+    FFmpeg, as every MPEG-TS segment is.
+    """
+    if path.suffix == ".mp4":
+        try:
+            n = fragmented_mp4_samples(path)
+        except (ValueError, OSError, struct.error) as err:
+            return f"broken MP4 structure: {err}"
+        if n != expected_packets:
+            return f"{n} samples, expected {expected_packets}"
+        if not deep:
+            return None
     try:
         # No stream probing: the codec parameters are in the header, and probing decodes frames
         # (it was ~80% of the cost of validating a 720p segment).
@@ -114,7 +129,7 @@ class SegmentMover:
                 _discard(seg.cache_path)
 
     def process(self, seg: CachedSegment) -> Segment | None:
-        reason = validate_segment(seg.cache_path, seg.packets)
+        reason = validate_segment(seg.cache_path, seg.packets, deep=seg.deep_check)
         if reason is not None:
             log.warning("dropping invalid segment %s: %s", seg.cache_path.name, reason)
             with self._stats_lock:

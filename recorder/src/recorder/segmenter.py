@@ -49,6 +49,7 @@ class CachedSegment:
     packets: int
     keyframes: int
     arrivals: np.ndarray  # arrival wall clock of every packet (for the ingest-to-durable latency)
+    deep_check: bool = True  # validate by demuxing with FFmpeg too (first segment of a session, etc.)
 
 
 def open_segment_container(path: Path, container: str) -> Any:
@@ -102,6 +103,7 @@ class SegmentWriter:
         self._frame = round(1 / (float(rate) * float(self._tb)))
         self._cur: _Open | None = None
         self._params: VideoParams | None = None
+        self._deep = True  # the first segment with these parameters gets the FFmpeg check
         self.skipped = 0  # packets before the first keyframe, or with unusable timestamps
 
     @property
@@ -151,7 +153,9 @@ class SegmentWriter:
     def reparam(self, params: VideoParams) -> CachedSegment | None:
         """New in-band parameters: close the open segment; the next one starts with ``params``."""
         self._params = params
-        return self.close()
+        closed = self.close()
+        self._deep = True
+        return closed
 
     def close(self) -> CachedSegment | None:
         """Finish the open segment (if any) and describe it. Raises WriteFailed (file removed)."""
@@ -167,8 +171,9 @@ class SegmentWriter:
             _unlink(cur.path)
             return None
         duration = float((cur.last_pts + self._frame) * self._tb)
+        deep, self._deep = self._deep, False
         return CachedSegment(self.stream, cur.path, self._ext, cur.start, cur.start + duration,
-                             cur.packets, cur.keyframes, np.asarray(cur.arrivals))
+                             cur.packets, cur.keyframes, np.asarray(cur.arrivals), deep)
 
     def abort(self) -> None:
         """Drop the open segment after a failure; never raises."""
