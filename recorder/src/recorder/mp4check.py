@@ -3,8 +3,8 @@
 The box headers must tile the file exactly (a truncated write leaves a box running past the end),
 ``ftyp`` and ``moov`` must come first, and the ``trun`` sample counts of all ``moof`` boxes give the
 number of packets, which must equal what the segmenter wrote. Reading a few hundred bytes per GOP
-instead of opening the file with FFmpeg cut the mover's CPU per segment by about two orders of
-magnitude, which matters next to ``ffmpeg -c copy`` in the CPU comparison.
+instead of opening and demuxing the file with FFmpeg took ~0.2 ms instead of 7-15 ms for a 10 s
+720p segment, which matters next to ``ffmpeg -c copy`` in the CPU comparison.
 """
 
 from __future__ import annotations
