@@ -26,6 +26,7 @@ from perfwatch import analysis, stats
 from perfwatch.adapters import asv_publish, results_cache
 from perfwatch.adapters.asv_config import AsvConfig
 from perfwatch.adapters.publish_cache import DetectionCache, PageManifest, series_hash, sources_hash
+from perfwatch.detect_candidates import find_candidates
 from perfwatch.model import Change, Series, SeriesKey
 from perfwatch.publish_pages import (
     PageWriter,
@@ -111,18 +112,18 @@ def detector_id() -> str:
 # ------------------------------------------------------------------ detection
 
 
-def _candidates(series: Series, content: str, cache: DetectionCache,
-                rng: np.random.Generator) -> list[tuple[stats.ChangePoint, int, int]]:
-    measured = series.measured
-    if len(measured) < 2:
-        return []
-    digest = hashlib.sha256(f"{cache.detector}:{content}".encode()).hexdigest()
-    points = cache.get(digest)
-    if points is None:
-        points = stats.detect_change_points([series.samples[i] for i in measured], rng=rng)
-        cache.put(digest, points)
-    return [(p, measured[p.index], measured[p.index - 1]) for p in points
-            if 0 < p.index < len(measured)]
+def _from_cache(history: analysis.History, cache: DetectionCache,
+                hashes: Mapping[SeriesKey, str] | None
+                ) -> tuple[list[list[stats.ChangePoint] | None], list[str]]:
+    """Cached change points of each series (None: not cached) and each series' digest."""
+    points: list[list[stats.ChangePoint] | None] = []
+    digests = []
+    for s in history.series:
+        content = hashes[s.key] if hashes is not None else series_hash(s)
+        digest = hashlib.sha256(f"{cache.detector}:{content}".encode()).hexdigest()
+        digests.append(digest)
+        points.append(cache.get(digest) if len(s.measured) >= 2 else [])
+    return points, digests
 
 
 def detect_cached(history: analysis.History, cache: DetectionCache, *,
@@ -132,18 +133,25 @@ def detect_cached(history: analysis.History, cache: DetectionCache, *,
 
     Same rules: suite-wide Benjamini-Hochberg over every series (a series without a
     candidate counts as one test with p = 1), kept when q <= ``analysis.MAX_QVALUE``.
-    ``hashes``: :func:`series_hash` of each series, when the caller has them already.
+    The series not in the cache are analysed together, batched as ``perfwatch detect``
+    batches them. ``hashes``: :func:`series_hash` of each series, when the caller has them.
     """
+    points, digests = _from_cache(history, cache, hashes)
+    missing = [n for n, cached in enumerate(points) if cached is None]
+    total = len(history.series)
+    progress("analyse", total - len(missing), total)
+    for n, new in enumerate(find_candidates([history.series[i] for i in missing], rng)):
+        points[missing[n]] = found_points = [c.point for c in new]
+        cache.put(digests[missing[n]], found_points)
+    progress("analyse", total, total)
     found: list[tuple[Series, stats.ChangePoint, int, int]] = []
     quiet = 0
-    total = len(history.series)
-    for n, s in enumerate(history.series, start=1):
-        content = hashes[s.key] if hashes is not None else series_hash(s)
-        cands = _candidates(s, content, cache, rng)
-        found.extend((s, p, i, prev) for p, i, prev in cands)
-        quiet += not cands
-        if n % 25 == 0 or n == total:
-            progress("analyse", n, total)
+    for s, pts in zip(history.series, points, strict=True):
+        measured = s.measured
+        kept = [(s, p, measured[p.index], measured[p.index - 1]) for p in pts or ()
+                if 0 < p.index < len(measured)]
+        found.extend(kept)
+        quiet += not kept
     if not found:
         return []
     pvalues = np.array([f[1].pvalue for f in found] + [1.0] * quiet, dtype=np.float64)

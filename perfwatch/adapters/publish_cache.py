@@ -20,6 +20,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from perfwatch.model import Series
 from perfwatch.stats import ChangePoint
 
@@ -32,10 +34,10 @@ def series_hash(series: Series, *, salt: str = "") -> str:
     """A content hash of a series: key, unit, commits and every sample, bit for bit."""
     h = hashlib.sha256(salt.encode())
     h.update(repr((series.key, series.unit, series.direction.value)).encode())
-    for commit, samples in zip(series.commits, series.samples, strict=True):
-        h.update(commit.sha.encode())
-        h.update(samples.astype("<f8", copy=False).tobytes())
-        h.update(b"|")
+    h.update(" ".join(c.sha for c in series.commits).encode())
+    h.update(np.array([s.size for s in series.samples], dtype="<i8").tobytes())
+    if series.samples:  # one buffer: hashing 300 small arrays one by one costs 10x more
+        h.update(np.concatenate(series.samples).astype("<f8", copy=False).tobytes())
     return h.hexdigest()
 
 

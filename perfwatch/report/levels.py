@@ -58,7 +58,9 @@ def _medians(series: Series) -> FloatArray:
         if s.size:
             by_size.setdefault(int(s.size), []).append(i)
     for rows in by_size.values():
-        out[rows] = np.median(np.stack([series.samples[i] for i in rows]), axis=1)
+        size = series.samples[rows[0]].size  # concatenate + reshape: much faster than stack
+        block = np.concatenate([series.samples[i] for i in rows]).reshape(len(rows), size)
+        out[rows] = np.median(block, axis=1)
     out.setflags(write=False)
     return out
 
