@@ -41,6 +41,7 @@ from perfwatch.publish_pages import (
 )
 from perfwatch.report.levels import Segment, commit_medians, segments
 from perfwatch.report.units import format_value
+from perfwatch.suite_shifts import mark_suite_shifts
 
 __all__ = ["CompareRequest", "PartTimes", "Progress", "PublishOptions", "PublishReport", "detect_cached",
            "detector_id", "publish", "renderer_id", "series_slug"]
@@ -132,8 +133,8 @@ def detect_cached(history: analysis.History, cache: DetectionCache, *,
     """:func:`perfwatch.analysis.detect_history` with per-series candidates from ``cache``.
 
     Same rules: suite-wide Benjamini-Hochberg over every series (a series without a
-    candidate counts as one test with p = 1), kept when q <= ``analysis.MAX_QVALUE``.
-    The series not in the cache are analysed together, batched as ``perfwatch detect``
+    candidate counts as one test with p = 1), kept when q <= ``analysis.MAX_QVALUE``;
+    members of suite-wide shifts carry ``suite_shift``. The series not in the cache are analysed together, batched as ``perfwatch detect``
     batches them. ``hashes``: :func:`series_hash` of each series, when the caller has them.
     """
     points, digests = _from_cache(history, cache, hashes)
@@ -165,7 +166,7 @@ def detect_cached(history: analysis.History, cache: DetectionCache, *,
         for (s, p, i, prev), q in zip(found, qvalues, strict=True) if q <= analysis.MAX_QVALUE
     ]
     changes.sort(key=lambda c: (c.key.benchmark, c.index, c.key.params or (), c.key.machine))
-    return changes
+    return mark_suite_shifts(changes, analysis.measured_positions(history))
 
 
 # ------------------------------------------------------------------ asv regressions.json
