@@ -25,8 +25,9 @@ demo: $(STAMP)
 demo-synthetic: $(STAMP)
 	$(PY) -m perfwatch.demo
 
-## Everything CI runs.
-test: $(STAMP) system-deps
+## Everything CI runs: lint, mypy --strict, then the test suite (the failure tier too with
+## INJECT_FAILURES=true, as .ci/run sets it).
+test: $(STAMP) system-deps lint typecheck
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: $(STAMP)
@@ -56,7 +57,7 @@ eval: $(STAMP)
 	$(PY) scripts/eval_corpus.py
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check perfwatch recorder/src tests benchmarks
+	$(VENV)/bin/ruff check perfwatch recorder/src tests benchmarks demo scripts
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy perfwatch
