@@ -16,6 +16,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import stats as sps
 
+from perfwatch.stats.between import BetweenRunNoise, widen
+
 __all__ = ["TwoSampleResult", "compare_samples", "hodges_lehmann", "mwu_null_cdf"]
 
 FloatArray = NDArray[np.float64]
@@ -37,6 +39,10 @@ class TwoSampleResult:
     n_base: int
     n_head: int
     confidence: float = 0.95  # level of [ci_low, ci_high]
+    # Between-run sd of a run's log-median the comparison was widened by (0: within-run
+    # noise only) and the within-run standard error of the log shift (from Moses' CI).
+    between_sd: float = 0.0
+    within_se: float = 0.0
 
 
 @functools.lru_cache(maxsize=256)
@@ -124,9 +130,20 @@ def compare_samples(
     *,
     rng: np.random.Generator,
     confidence: float = 0.95,
+    between_sd: float = 0.0,
+    between_df: float = math.inf,
+    runs_base: int = 1,
+    runs_head: int = 1,
 ) -> TwoSampleResult:
     """Compare head against base: Mann-Whitney U (exact p for small samples without
     ties) and the Hodges-Lehmann relative change with its confidence interval.
+
+    With ``between_sd > 0`` (the between-run sd of a run's log-median, estimated from
+    the series' history with ``between_df`` degrees of freedom, see
+    :mod:`perfwatch.stats.between`) the shift is also judged against the total standard
+    error ``sqrt(se_within^2 + between_sd^2 (1/runs_base + 1/runs_head))``: the p-value
+    is the larger of the rank test's and that t-test's, and the interval is the hull of
+    Moses' and the total-se one. With ``between_sd = 0`` only within-run noise counts.
 
     Values must be positive (times, sizes, rates). ``rng`` is accepted for callers
     that pass one everywhere; this comparison is deterministic.
@@ -142,6 +159,12 @@ def compare_samples(
         raise ValueError("compare_samples needs positive values (relative change on log scale)")
     statistic, pvalue = _pvalue(b, h)
     shift, low, high = hodges_lehmann(np.log(b), np.log(h), confidence)
+    within_se = (high - low) / (2.0 * float(sps.norm.ppf(0.5 + confidence / 2.0)))
+    if between_sd > 0.0:
+        noise = BetweenRunNoise(sd=between_sd, df=between_df, commits=0)
+        wide = widen(shift, within_se, noise, runs_base=runs_base, runs_head=runs_head,
+                     confidence=confidence)
+        pvalue, low, high = max(pvalue, wide.pvalue), min(low, wide.low), max(high, wide.high)
     return TwoSampleResult(
         statistic=statistic,
         pvalue=pvalue,
@@ -151,4 +174,6 @@ def compare_samples(
         n_base=int(b.size),
         n_head=int(h.size),
         confidence=confidence,
+        between_sd=max(between_sd, 0.0),
+        within_se=within_se,
     )

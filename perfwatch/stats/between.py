@@ -1,0 +1,112 @@
+"""Between-run noise of a series, and how it widens a base-against-head comparison.
+
+The raw samples of one commit only show *within-run* noise. Whole runs differ too
+(machine load, address layout, thermal state): the per-commit medians of a history
+scatter more than their within-run standard errors say. Two single runs of the same
+code differ by that *between-run* noise, which no number of samples inside a run
+averages away, so a comparison judged by the within-run scatter alone (a rank test on
+the pooled samples) calls run-to-run variation a regression.
+
+:func:`between_run_noise` estimates the between-run sd of a series' log-medians from its
+history (first differences: a level shift touches one difference only, large jumps are
+clipped, drift cancels), and :func:`widen` turns a within-run comparison into one against
+the total standard error ``sqrt(se_within^2 + sd_between^2 (1/runs_base + 1/runs_head))``.
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import stats as sps
+
+from perfwatch.stats.levels import clipped_diff_scale, robust_scale
+
+__all__ = [
+    "MIN_HISTORY",
+    "BetweenRunNoise",
+    "WidenedShift",
+    "between_run_noise",
+    "between_run_sd",
+    "widen",
+]
+
+FloatArray = NDArray[np.float64]
+
+# History commits (levels) needed to estimate between-run noise: 3 first differences.
+MIN_HISTORY = 4
+# The sum of squared first differences of n iid levels has 2 (n - 1) / 3 degrees of
+# freedom (adjacent differences share a level: correlation -1/2).
+_DF_PER_DIFFERENCE = 2.0 / 3.0
+
+
+@dataclass(frozen=True)
+class BetweenRunNoise:
+    """Between-run sd of a commit's log-median, and how well it is known."""
+
+    sd: float  # sd of a run's level beyond its within-run error (log scale)
+    df: float  # effective degrees of freedom of the estimate
+    commits: int  # history commits it was estimated from
+
+
+@dataclass(frozen=True)
+class WidenedShift:
+    """A log-scale shift judged against within-run plus between-run noise."""
+
+    pvalue: float  # two-sided, Student t with Satterthwaite degrees of freedom
+    low: float  # confidence interval of the log shift
+    high: float
+    se: float  # total standard error of the log shift
+
+
+def between_run_noise(levels: FloatArray, within_se: FloatArray | None = None
+                      ) -> BetweenRunNoise | None:
+    """Between-run noise of a history's per-commit log-medians (oldest first).
+
+    The total per-commit noise is the root-mean-square of the first differences / sqrt 2,
+    each difference clipped at 5 robust sds (MAD of the differences), so a change point
+    costs one clipped difference; the within-run part (median of ``within_se``, the
+    standard errors of the commits' medians) is subtracted in quadrature. None when
+    fewer than :data:`MIN_HISTORY` finite levels are given.
+    """
+    y = np.asarray(levels, dtype=np.float64).ravel()
+    keep = np.isfinite(y)
+    y = y[keep]
+    if y.size < MIN_HISTORY:
+        return None
+    total = clipped_diff_scale(y, robust_scale(y))
+    within = 0.0
+    if within_se is not None:
+        w = np.asarray(within_se, dtype=np.float64).ravel()[keep]
+        w = w[np.isfinite(w)]
+        within = float(np.median(w)) if w.size else 0.0
+    sd = math.sqrt(max(total * total - within * within, 0.0))
+    return BetweenRunNoise(sd=sd, df=_DF_PER_DIFFERENCE * (y.size - 1), commits=int(y.size))
+
+
+def between_run_sd(levels: FloatArray, within_se: FloatArray | None = None) -> float:
+    """Between-run sd of the log-medians ``levels`` (0.0 when the history is too short)."""
+    noise = between_run_noise(levels, within_se)
+    return 0.0 if noise is None else noise.sd
+
+
+def widen(shift: float, se_within: float, between: BetweenRunNoise, *, runs_base: int = 1,
+          runs_head: int = 1, confidence: float = 0.95) -> WidenedShift:
+    """Test the log shift against ``sqrt(se_within^2 + sd^2 (1/runs_base + 1/runs_head))``.
+
+    The degrees of freedom are Satterthwaite's: only the between-run part is estimated
+    (from ``between.df``); the within-run part is taken as known.
+    """
+    var_between = between.sd ** 2 * (1.0 / runs_base + 1.0 / runs_head)
+    var = se_within ** 2 + var_between
+    if var <= 0.0:
+        exact = 1.0 if shift == 0.0 else 0.0
+        return WidenedShift(pvalue=exact, low=shift, high=shift, se=0.0)
+    df = var ** 2 / (var_between ** 2 / max(between.df, 1.0)) if var_between > 0 else math.inf
+    se = math.sqrt(var)
+    pvalue = float(2.0 * sps.t.sf(abs(shift) / se, df))
+    q = float(sps.t.ppf(0.5 + confidence / 2.0, df))
+    return WidenedShift(pvalue=min(1.0, pvalue), low=shift - q * se, high=shift + q * se, se=se)
