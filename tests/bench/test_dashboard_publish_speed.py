@@ -1,6 +1,7 @@
 """publish speed (``make bench`` only): asv publish alone, perfwatch's part cold, and the
-republish after one new commit, on 100 benchmarks x 100 commits. The full-size comparison
-(500 x 300, separate processes) is ``scripts/bench_publish.py``."""
+republish after one new commit, on 100 benchmarks x 100 commits, in this process (start-up
+and imports not counted). The full-size comparison (500 x 300, separate processes) is
+``scripts/bench_publish.py``."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from dashboard_asvproject import (
     make_asv_project,
 )
 
+from perfwatch.adapters import asv_results
 from perfwatch.adapters.asv_config import load_asv_config
 from perfwatch.publish import PublishOptions, publish
 
@@ -36,6 +38,12 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> AsvProject:
                for i in range(N_BENCH)]
     return make_asv_project(tmp_path_factory.mktemp("speed"), benches, n_commits=N_COMMITS,
                             rng=np.random.default_rng(1))
+
+
+def _forget() -> None:
+    """Drop this process' memo of parsed result files: each run reads them as a new
+    ``perfwatch publish`` process would (from the files, or from the on-disk cache)."""
+    asv_results._cached_results.cache_clear()
 
 
 def _once(benchmark: Any, run: Callable[[], object], setup: Callable[[], None]) -> None:
@@ -54,6 +62,7 @@ def test_perfwatch_part_cold(benchmark: Any, project: AsvProject) -> None:
     def cold() -> None:
         shutil.rmtree(project.results_dir / ".perfwatch", ignore_errors=True)
         shutil.rmtree(project.html_dir / "perfwatch", ignore_errors=True)
+        _forget()
 
     _once(benchmark, lambda: publish(config, options=PublishOptions(run_asv=False)), cold)
 
@@ -65,5 +74,6 @@ def test_perfwatch_part_after_one_new_commit(benchmark: Any, project: AsvProject
     def grow() -> None:
         publish(config, options=PublishOptions(run_asv=False))  # warm caches
         state[0] = add_commit(state[0], np.random.default_rng(len(state[0].shas)))
+        _forget()
 
     _once(benchmark, lambda: publish(config, options=PublishOptions(run_asv=False)), grow)
