@@ -45,6 +45,8 @@ from perfwatch.model import (
     SeriesKey,
     Verdict,
 )
+from perfwatch.stats.between import BetweenRunNoise, between_run_noise
+from perfwatch.stats.levels import commit_levels
 from perfwatch.suite_shifts import mark_suite_shifts
 
 __all__ = [
@@ -62,6 +64,10 @@ __all__ = [
 
 # A change point is reported when its suite-wide Benjamini-Hochberg q-value is at most this.
 MAX_QVALUE = 0.05
+# Between-run noise for compare is estimated from at most this many other commits of the
+# results directory (the latest in commit order), so a large directory stays cheap.
+HISTORY_COMMITS = 100
+NO_HISTORY_NOTE = "between-run noise unknown (no history): within-run noise only, one run per side"
 
 _EMPTY: FloatArray = np.empty(0, dtype=np.float64)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -266,8 +272,13 @@ def _not_compared(base: Mapping[SeriesKey, Series], head: Mapping[SeriesKey, Ser
 def compare_series(base: Sequence[Series], head: Sequence[Series], *, rng: np.random.Generator,
                    base_label: str, head_label: str,
                    base_status: Mapping[SeriesKey, str] | None = None,
-                   head_status: Mapping[SeriesKey, str] | None = None) -> CompareReport:
+                   head_status: Mapping[SeriesKey, str] | None = None,
+                   between: Mapping[SeriesKey, BetweenRunNoise] | None = None) -> CompareReport:
     """Compare the last measured samples of each series key present on both sides.
+
+    ``between`` gives the between-run noise of series estimated from their history
+    (:func:`history_noise`); a ratio comparison of a series without it is judged by
+    within-run noise only and says so in its note.
 
     ``*_status`` says why a key has no samples on a side ("failed", "skipped"); keys
     without samples on a side are listed in ``not_compared``, and so are series whose
@@ -277,14 +288,15 @@ def compare_series(base: Sequence[Series], head: Sequence[Series], *, rng: np.ra
     by_head = {s.key: s for s in head}
     keys = sorted(k for k in set(by_base) & set(by_head)
                   if _last_samples(by_base[k]).size and _last_samples(by_head[k]).size)
-    results = [compare_samples_of(by_base[k], by_head[k], rng) for k in keys]
+    noise = between or {}
+    results = [compare_samples_of(by_base[k], by_head[k], rng, noise.get(k)) for k in keys]
     qvalues = (stats.benjamini_hochberg(np.array([r.pvalue for r in results], dtype=np.float64))
                if results else np.empty(0))
     comparisons: list[Comparison] = []
     undefined: list[NotCompared] = []
     for k, r, q in zip(keys, results, qvalues, strict=True):
         if isinstance(r, stats.TwoSampleResult):
-            comparisons.append(_comparison(by_head[k], by_base[k], r, float(q)))
+            comparisons.append(_comparison(by_head[k], by_base[k], r, float(q), k in noise))
         elif r.scale > 0 or r.head_median == 0:
             comparisons.append(_linear_comparison(by_head[k], r, float(q)))
         else:
@@ -295,17 +307,23 @@ def compare_series(base: Sequence[Series], head: Sequence[Series], *, rng: np.ra
                          tuple(sorted(undefined + missing, key=lambda n: n.key)))
 
 
-def compare_samples_of(base: Series, head: Series, rng: np.random.Generator
+def compare_samples_of(base: Series, head: Series, rng: np.random.Generator,
+                       between: BetweenRunNoise | None = None
                        ) -> stats.TwoSampleResult | LinearResult:
-    """The ratio-based comparison when both sides are strictly positive, else the
-    linear-scale one (:mod:`perfwatch.linear_compare`)."""
+    """The ratio-based comparison when both sides are strictly positive (widened by the
+    series' between-run noise when known, one run per side), else the linear-scale one
+    (:mod:`perfwatch.linear_compare`)."""
     b, h = _last_samples(base), _last_samples(head)
     if all_positive(b, h):
-        return stats.compare_samples(b, h, rng=rng)
+        if between is None:
+            return stats.compare_samples(b, h, rng=rng)
+        return stats.compare_samples(b, h, rng=rng, between_sd=between.sd,
+                                     between_df=between.df)
     return compare_linear(b, h)
 
 
-def _comparison(head: Series, base: Series, r: stats.TwoSampleResult, q: float) -> Comparison:
+def _comparison(head: Series, base: Series, r: stats.TwoSampleResult, q: float,
+                with_history: bool) -> Comparison:
     d = stats.decide(r, q, direction=head.direction)
     return Comparison(
         key=head.key, unit=head.unit, direction=head.direction, verdict=d.verdict,
@@ -314,6 +332,7 @@ def _comparison(head: Series, base: Series, r: stats.TwoSampleResult, q: float) 
         base_median=float(np.median(finite(_last_samples(base)))),
         head_median=float(np.median(finite(_last_samples(head)))),
         extra_runs=d.extra_runs, unstable=d.unstable,
+        note="" if with_history else NO_HISTORY_NOTE,
     )
 
 
@@ -392,6 +411,42 @@ def _status_at(files: Sequence[ResultsFile], labels: Mapping[tuple[str, str], st
     return out
 
 
+def history_noise(rd: ResultsDir, labels: Mapping[tuple[str, str], str],
+                  versions: Mapping[str, str | None], exclude: str,
+                  order: Mapping[str, int] | None = None) -> dict[SeriesKey, BetweenRunNoise]:
+    """Between-run noise of each series from the other commits of ``rd`` (not ``exclude``,
+    the head), on the machines/environments of ``labels``: per-commit log-medians in
+    commit order (``order``: sha -> position, e.g. first-parent; else the commit dates
+    the result files carry), at most :data:`HISTORY_COMMITS` latest commits.
+
+    Series with fewer than 4 such commits, or with a median <= 0, are left out."""
+    files = [f for f in rd.files if f.commit_hash != exclude and (f.machine, f.env_name) in labels
+             and (order is None or f.commit_hash in order)]
+    rank: Mapping[str, int] = order or _date_order(files)
+    keep = set(sorted({f.commit_hash for f in files}, key=rank.__getitem__)[-HISTORY_COMMITS:])
+    data = _collect_files([f for f in files if f.commit_hash in keep], labels, versions,
+                          rank.__getitem__)
+    out: dict[SeriesKey, BetweenRunNoise] = {}
+    for key, slots in data.items():
+        samples = [slots[p] for p in sorted(slots)]
+        if len(samples) < 4 or not all(np.all(finite(a) > 0) and finite(a).size for a in samples):
+            continue
+        levels = commit_levels(samples)
+        noise = between_run_noise(levels.values, levels.within_se)
+        if noise is not None:
+            out[key] = noise
+    return out
+
+
+def _date_order(files: Sequence[ResultsFile]) -> dict[str, int]:
+    """Commit positions by the commit dates asv records (sha breaks ties)."""
+    dates: dict[str, datetime] = {}
+    for f in files:
+        date = f.date or _EPOCH
+        dates[f.commit_hash] = min(dates.get(f.commit_hash, date), date)
+    return {sha: i for i, sha in enumerate(sorted(dates, key=lambda c: (dates[c], c)))}
+
+
 def compare_report(results_dir: Path, base: str, head: str, *, machine: str | None,
                    rng: np.random.Generator, repo: Path | None = None,
                    merge_base: bool = False) -> CompareReport:
@@ -403,20 +458,24 @@ def compare_report(results_dir: Path, base: str, head: str, *, machine: str | No
     if merge_base and repo is None:
         raise ConfigError("--merge-base needs --repo", hint="pass --repo PATH of the checkout")
     rd = _scan(results_dir, machine=machine)
+    order: dict[str, int] | None = None
     if repo is not None:
         with open_history(repo) as git:
             base_sha, head_sha = git.resolve(base), git.resolve(head)
             if merge_base:
                 base_sha = git.merge_base(base_sha, head_sha)
+            order = {c.sha: i for i, c in enumerate(git.first_parent())}
     else:
         base_sha, head_sha = _match_prefix(rd, base), _match_prefix(rd, head)
     base_files, head_files = _files_at(rd, base_sha), _files_at(rd, head_sha)
     labels = _machine_labels([*base_files, *head_files])
+    between = history_noise(rd, labels, _versions(rd, [*base_files, *head_files]), head_sha,
+                            order)
     return compare_series(_commit_series(rd, base_files, labels),
                           _commit_series(rd, head_files, labels), rng=rng,
                           base_label=base_sha, head_label=head_sha,
                           base_status=_status_at(base_files, labels),
-                          head_status=_status_at(head_files, labels))
+                          head_status=_status_at(head_files, labels), between=between)
 
 
 def compare_commits(results_dir: Path, base: str, head: str, *, machine: str | None,

@@ -57,7 +57,8 @@ def test_compare_with_zeros_negatives_and_equal_values(rng: np.random.Generator)
     assert 0.4 < slope.rel_change < 0.6 and slope.ci[0] < slope.rel_change < slope.ci[1]
     assert slope.base_median < 0 and slope.head_median < 0
     assert by["slope_same"].verdict in (Verdict.NO_CHANGE, Verdict.UNSURE)
-    assert by["time_up"].verdict is Verdict.REGRESSION and by["time_up"].note == ""
+    assert by["time_up"].verdict is Verdict.REGRESSION
+    assert by["time_up"].note == NO_HISTORY_NOTE  # no history: between-run noise unknown
     (undef,) = report.not_compared
     assert undef.key.benchmark == "drops_appear" and undef.flagged
     assert undef.worse  # 0 -> 5 dropped packets is a regression without a relative size
