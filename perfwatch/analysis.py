@@ -50,7 +50,9 @@ from perfwatch.stats.levels import commit_levels
 from perfwatch.suite_shifts import mark_suite_shifts
 
 __all__ = [
+    "HISTORY_COMMITS",
     "MAX_QVALUE",
+    "NO_HISTORY_NOTE",
     "CompareReport",
     "History",
     "NotCompared",
@@ -58,6 +60,7 @@ __all__ = [
     "compare_report",
     "compare_series",
     "detect_history",
+    "history_noise",
     "load_history",
     "measured_positions",
 ]

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from perfwatch.analysis import History, compare_series, detect_history
+from perfwatch.analysis import NO_HISTORY_NOTE, History, compare_series, detect_history
 from perfwatch.cli import main
 from perfwatch.linear_compare import compare_linear
 from perfwatch.model import Commit, Direction, FloatArray, Series, SeriesKey, Verdict
