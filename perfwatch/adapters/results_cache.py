@@ -102,9 +102,15 @@ def load_machine_files(results_dir: Path, machine_dir: Path, machine: str,
     folder = cache_dir(results_dir, machine_dir)
     segments = sorted(folder.glob("seg-*.npz"), key=_segment_number)
     cached: dict[_Stamp, ResultsFile] = {}
+    unusable = False
     for seg in segments:
-        cached.update(_read(seg, machine_dir, machine))
-    stamps = [_Stamp.of(p) for p in paths]
+        found = _read(seg, machine_dir, machine)
+        unusable |= found is None
+        cached.update(found or {})
+    try:
+        stamps = [_Stamp.of(p) for p in paths]
+    except OSError:  # a file vanished or is unreadable: the parser says so with a hint
+        return [parse(p, machine) for p in paths]
     out: list[ResultsFile] = []
     fresh: list[tuple[_Stamp, ResultsFile]] = []
     for path, stamp in zip(paths, stamps, strict=True):
@@ -113,7 +119,7 @@ def load_machine_files(results_dir: Path, machine_dir: Path, machine: str,
             hit = parse(path, machine)
             fresh.append((stamp, hit))
         out.append(hit)
-    stale = len(cached) + len(fresh) != len(paths)
+    stale = unusable or len(cached) + len(fresh) != len(paths)
     try:
         if stale or len(segments) >= MAX_SEGMENTS:
             _write(folder / "seg-0.npz", list(zip(stamps, out, strict=True)))
@@ -191,18 +197,19 @@ def _write(path: Path, entries: list[tuple[_Stamp, ResultsFile]]) -> None:
 # ------------------------------------------------------------------ reading
 
 
-def _read(path: Path, machine_dir: Path, machine: str) -> dict[_Stamp, ResultsFile]:
-    """Cached files by stamp; empty when there is no usable cache."""
+def _read(path: Path, machine_dir: Path, machine: str) -> dict[_Stamp, ResultsFile] | None:
+    """Cached files by stamp; None when the segment is unusable (then it is rebuilt)."""
     try:
         with np.load(path, allow_pickle=False) as data:
             header = json.loads(str(data["header"]))
             arrays = (data["rows"], data["cells"], data["values"], data["samples"])
         if header.get("format") != CACHE_FORMAT or header.get("version") != CACHE_VERSION:
-            return {}
+            return None
         return _without_gc(lambda: _decode(header, *arrays, machine_dir=machine_dir,
                                            machine=machine))
-    except (OSError, ValueError, KeyError, TypeError, IndexError, zipfile.BadZipFile):
-        return {}
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError,
+            zipfile.BadZipFile):
+        return None
 
 
 def _without_gc(make: Callable[[], _T]) -> _T:

@@ -95,6 +95,8 @@ def test_corrupt_cache_is_rebuilt(fresh_project: AsvProject) -> None:
         seg.write_bytes(b"not a zip file")
     for a, b in zip(plain, _scan_cached(fresh_project.results_dir), strict=True):
         _same(a, b)
+    segments = list((fresh_project.results_dir / ".perfwatch").rglob("seg-*.npz"))
+    assert segments and all(seg.read_bytes().startswith(b"PK") for seg in segments)  # rebuilt
 
 
 def _outputs(html: Path) -> dict[str, str]:
