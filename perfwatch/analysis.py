@@ -45,7 +45,7 @@ from perfwatch.model import (
     SeriesKey,
     Verdict,
 )
-from perfwatch.stats.between import BetweenRunNoise, between_run_noise
+from perfwatch.stats.between import MIN_HISTORY, BetweenRunNoise, between_run_noise
 from perfwatch.stats.levels import commit_levels
 from perfwatch.suite_shifts import mark_suite_shifts
 
@@ -419,26 +419,38 @@ def history_noise(rd: ResultsDir, labels: Mapping[tuple[str, str], str],
                   order: Mapping[str, int] | None = None) -> dict[SeriesKey, BetweenRunNoise]:
     """Between-run noise of each series from the other commits of ``rd`` (not ``exclude``,
     the head), on the machines/environments of ``labels``: per-commit log-medians in
-    commit order (``order``: sha -> position, e.g. first-parent; else the commit dates
-    the result files carry), at most :data:`HISTORY_COMMITS` latest commits.
+    commit order (``order``: sha -> position, e.g. first-parent; the commit dates the
+    result files carry when it is None or holds fewer than MIN_HISTORY of the commits),
+    at most :data:`HISTORY_COMMITS` latest commits.
 
-    Series with fewer than 4 such commits, or with a median <= 0, are left out."""
-    files = [f for f in rd.files if f.commit_hash != exclude and (f.machine, f.env_name) in labels
-             and (order is None or f.commit_hash in order)]
-    rank: Mapping[str, int] = order or _date_order(files)
+    Series with fewer than MIN_HISTORY such commits, or with a median <= 0, are left out."""
+    files = [f for f in rd.files
+             if f.commit_hash != exclude and (f.machine, f.env_name) in labels]
+    on_branch = [f for f in files if order is not None and f.commit_hash in order]
+    rank: Mapping[str, int]
+    if order is not None and len({f.commit_hash for f in on_branch}) >= MIN_HISTORY:
+        files, rank = on_branch, order
+    else:
+        rank = _date_order(files)
     keep = set(sorted({f.commit_hash for f in files}, key=rank.__getitem__)[-HISTORY_COMMITS:])
     data = _collect_files([f for f in files if f.commit_hash in keep], labels, versions,
                           rank.__getitem__)
     out: dict[SeriesKey, BetweenRunNoise] = {}
     for key, slots in data.items():
-        samples = [slots[p] for p in sorted(slots)]
-        if len(samples) < 4 or not all(np.all(finite(a) > 0) and finite(a).size for a in samples):
-            continue
-        levels = commit_levels(samples)
-        noise = between_run_noise(levels.values, levels.within_se)
+        noise = _series_noise([slots[p] for p in sorted(slots)])
         if noise is not None:
             out[key] = noise
     return out
+
+
+def _series_noise(samples: Sequence[FloatArray]) -> BetweenRunNoise | None:
+    """Between-run noise of one series' history (None: too short or medians <= 0)."""
+    arrays = [finite(a) for a in samples]
+    arrays = [a for a in arrays if a.size]
+    if len(arrays) < MIN_HISTORY or not all(np.all(a > 0) for a in arrays):
+        return None
+    levels = commit_levels(arrays)
+    return between_run_noise(levels.values, levels.within_se)
 
 
 def _date_order(files: Sequence[ResultsFile]) -> dict[str, int]:

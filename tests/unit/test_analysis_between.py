@@ -13,9 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from perfwatch.analysis import NO_HISTORY_NOTE, compare_report
+from perfwatch.adapters.asv_results import scan_results_dir
+from perfwatch.analysis import NO_HISTORY_NOTE, compare_report, history_noise
 from perfwatch.model import Verdict
-from perfwatch.synthetic import BenchSpec, SyntheticSuite, build_suite
+from perfwatch.synthetic import ENV_NAME, BenchSpec, SyntheticSuite, build_suite
 
 SPEC = BenchSpec("ops.time_op", "time", "seconds", 0.01, noise=0.01, param_names=("n",),
                  params=(tuple(str(i) for i in range(50)),))
@@ -59,3 +60,17 @@ def test_without_history_within_run_noise_only(tmp_path: Path, rng: np.random.Ge
                   for c in report.comparisons)
     assert flagged >= 30
     assert all(c.note == NO_HISTORY_NOTE for c in report.comparisons)
+
+
+def test_history_order_falls_back_to_dates(tmp_path: Path, rng: np.random.Generator) -> None:
+    """An order that holds too few of the commits (another branch checked out) falls back
+    to the commit dates of the result files; the head commit is never part of the history."""
+    s = build_suite(tmp_path / "s", n_commits=8, specs=(SPEC,), plants=(), gaps=frozenset())
+    _noisy_runs(s, rng, 0.10)
+    rd = scan_results_dir(s.results_dir, machine=None)
+    labels = {(s.machines[0], ENV_NAME): s.machines[0]}
+    by_dates = history_noise(rd, labels, {}, s.commits[-1])
+    assert len(by_dates) == 50 and {n.commits for n in by_dates.values()} == {7}
+    assert history_noise(rd, labels, {}, s.commits[-1], order={s.commits[0]: 0}) == by_dates
+    positions = {sha: i for i, sha in enumerate(s.commits)}
+    assert history_noise(rd, labels, {}, s.commits[-1], order=positions) == by_dates
