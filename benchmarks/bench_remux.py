@@ -22,7 +22,7 @@ from benchmarks.common import SEED
 CLIP_SECONDS = 8
 CLIP_FPS = 15
 CLIP_GOP = 15
-SIZES = {"640x360": (640, 360)}
+SIZES = {"320x180": (320, 180)}
 
 
 def encode_clip(width: int, height: int, seconds: int = CLIP_SECONDS, fps: int = CLIP_FPS) -> bytes:
@@ -75,7 +75,7 @@ class Remux:
     repeat = (6, 12, 10.0)
     warmup_time = 0.0
     timeout = 300
-    version = "1"
+    version = "2"  # 2: 320x180 clip (was 640x360)
 
     def setup_cache(self) -> dict[str, bytes]:
         return {name: encode_clip(w, h) for name, (w, h) in SIZES.items()}

@@ -36,10 +36,11 @@ class Step:
 
 
 # The detector reports a level only once it has held for MIN_SIZE measured commits, and
-# it ignores a level that returns within EXCURSION_MAX commits (docs/statistics.md), so
-# the base and fixed levels span MIN_SIZE commits and the regressed one EXCURSION_MAX.
-BASE_SPAN = MIN_SIZE
-REGRESSED_SPAN = max(EXCURSION_MAX, MIN_SIZE)
+# it ignores a level that returns within EXCURSION_MAX commits (docs/statistics.md). Each
+# level spans one or two commits more than that, so that a noisy commit at an edge cannot
+# turn the planted regression into an ignored excursion.
+BASE_SPAN = MIN_SIZE + 1
+REGRESSED_SPAN = max(EXCURSION_MAX, MIN_SIZE) + 2
 _NOTES = (
     "segment names carry the arrival time", "fragments survive a crash",
     "one cache file per open segment", "cuts fall on keyframes",
@@ -60,7 +61,7 @@ def _steps() -> tuple[Step, ...]:
     return (
         Step("recorder: baseline", lambda root: None),
         *(next(neutral) for _ in range(BASE_SPAN - 1)),
-        Step("segmenter: fsync the cache file after every packet for durability",
+        Step("segmenter: fsync the cache file and its directory after every packet",
              add_fsync_per_packet, planted="regression"),
         *(next(neutral) for _ in range(REGRESSED_SPAN - 1)),
         Step("segmenter: leave durability to the mover (one fsync per segment)",

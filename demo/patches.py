@@ -19,12 +19,13 @@ _FSYNC_CALL = "_fsync_path(cur.path)  # durability: flush every packet to disk"
 _FSYNC_HELPER = '''
 
 def _fsync_path(path: Path) -> None:
-    """Flush what was written to ``path`` so far to the disk."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    """Flush what was written to ``path`` so far, and its directory entry, to the disk."""
+    for target in (path, path.parent):
+        fd = os.open(target, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 '''
 
 
@@ -42,7 +43,7 @@ def _edit(root: Path, rel: Path, change: Callable[[str], str]) -> None:
 
 
 def add_fsync_per_packet(root: Path) -> None:
-    """The regression: fsync the open cache file after every muxed packet."""
+    """The regression: fsync the open cache file and its directory after every muxed packet."""
 
     def change(text: str) -> str:
         match = _MUX_LINE.search(text)

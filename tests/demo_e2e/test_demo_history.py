@@ -14,6 +14,8 @@ import pytest
 from benchmarks.bench_remux import encode_clip, remux
 from demo.history import STEPS, build_history
 from demo.patches import SEGMENTER, PatchError, add_fsync_per_packet
+from perfwatch.stats.changepoint import MIN_SIZE
+from perfwatch.stats.excursions import EXCURSION_MAX
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,7 +48,8 @@ def test_one_commit_per_step_with_planted_changes(history) -> None:  # type: ign
     assert kinds == ["regression", "improvement"]
     imp, = history.planted("improvement")
     # each level spans enough measured commits for the detector's minimum segment
-    assert reg[0] >= 5 and imp[0] - reg[0] >= 5 and len(STEPS) - imp[0] >= 5
+    assert reg[0] >= MIN_SIZE and len(STEPS) - imp[0] >= MIN_SIZE
+    assert imp[0] - reg[0] > EXCURSION_MAX  # not an excursion the detector would ignore
     assert changed == [SEGMENTER.as_posix()]
 
 
