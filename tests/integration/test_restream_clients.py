@@ -1,7 +1,7 @@
 """RTSP and WebRTC (WHEP) restream clients receive decodable frames; first-frame latency measured.
 
 Several clients at once on two recorded streams: three RTSP readers of cam0, one of cam1, and a
-WHEP session per stream. Reuses the restream helpers of tests/recorder/test_restream_e2e.py.
+WHEP session per stream. Reuses the restream helpers of tests/recorder (rtp_helpers, test_restream_e2e).
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from rtp_helpers import rtsp_first_frames
 from sut import CAMERA_360P, Rig, stream_spec, wait_until
-from test_restream_e2e import _rtsp_first_frames, _whep_first_frame
+from test_restream_e2e import _whep_first_frame
 
 Record = Callable[[str, object], None]
 SIZE = (640, 360)
@@ -27,7 +28,7 @@ def test_rtsp_and_whep_clients_get_frames(rig: Rig, record_property: Record) -> 
     urls = rec.get("/restream")["rtsp_urls"]
     readers = [urls["cam0"]] * 3 + [urls["cam1"]]
     with ThreadPoolExecutor(max_workers=len(readers)) as pool:
-        rtsp = list(pool.map(lambda u: _rtsp_first_frames(u, 15), readers))
+        rtsp = list(pool.map(lambda u: rtsp_first_frames(u, 15), readers))
     for _, sizes in rtsp:
         assert sizes == [SIZE] * 15
 

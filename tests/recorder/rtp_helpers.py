@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from dataclasses import dataclass
 
 import av
@@ -61,3 +62,21 @@ def assert_continuous(units: list[ReceivedUnit]) -> None:
     """No sequence number gap between consecutive units."""
     for prev, cur in itertools.pairwise(units):
         assert cur.first_seq == (prev.last_seq + 1) & 0xFFFF
+
+
+def rtsp_first_frames(url: str, count: int, *,
+                      timeout: float = 20.0) -> tuple[float, list[tuple[int, int]]]:
+    """Decode ``count`` frames from an RTSP URL with PyAV (FFmpeg's client, over TCP).
+
+    Returns the seconds to the first decoded frame and the size of every frame."""
+    start = time.perf_counter()
+    first = 0.0
+    sizes: list[tuple[int, int]] = []
+    options = {"rtsp_transport": "tcp", "analyzeduration": "0", "probesize": "32"}
+    with av.open(url, options=options, timeout=timeout) as container:
+        for frame in container.decode(video=0):
+            first = first or time.perf_counter() - start
+            sizes.append((frame.width, frame.height))
+            if len(sizes) == count:
+                break
+    return first, sizes

@@ -22,7 +22,7 @@ from recorder.restream.rtsp_out import access_unit_nals
 from recorder.restream.whep import use_loopback_candidates
 from recorder.rtsp.client import RtspClient
 from recorder.rtsp.h264 import parameter_sets, split_annexb
-from rtp_helpers import collect_units
+from rtp_helpers import collect_units, rtsp_first_frames
 
 SPEC = ClipSpec(width=160, height=120, fps=30.0, bitrate=150_000, gop=6, seconds=0.4)
 WAIT = 20.0
@@ -82,28 +82,16 @@ def run(frames: list[EncodedFrame], body: Callable[[Restream], Awaitable[None]])
     asyncio.run(main())
 
 
-def _decode_rtsp(url: str, count: int) -> tuple[float, list[tuple[int, int]]]:
-    start = time.perf_counter()
-    first = 0.0
-    sizes: list[tuple[int, int]] = []
-    options = {"rtsp_transport": "tcp", "analyzeduration": "0", "probesize": "32"}
-    with av.open(url, options=options, timeout=WAIT) as container:
-        for frame in container.decode(video=0):
-            first = first or time.perf_counter() - start
-            sizes.append((frame.width, frame.height))
-            if len(sizes) == count:
-                break
-    return first, sizes
-
 
 def test_rtsp_restream_decodes_and_reports_first_frame_latency(frames: list[EncodedFrame]) -> None:
     async def body(rs: Restream) -> None:
         url = f"rtsp://127.0.0.1:{rs.rtsp_port}/cam0"
-        first, sizes = await asyncio.to_thread(_decode_rtsp, url, 15)
+        first, sizes = await asyncio.to_thread(rtsp_first_frames, url, 15, timeout=WAIT)
         assert sizes == [(160, 120)] * 15
         print(f"rtsp restream first frame after {first * 1000:.0f} ms")
         with pytest.raises(av.error.HTTPNotFoundError):
-            await asyncio.to_thread(_decode_rtsp, f"rtsp://127.0.0.1:{rs.rtsp_port}/nope", 1)
+            await asyncio.to_thread(rtsp_first_frames, f"rtsp://127.0.0.1:{rs.rtsp_port}/nope", 1,
+                                    timeout=WAIT)
 
     run(frames, body)
 

@@ -8,27 +8,14 @@ from collections.abc import Callable
 from typing import Any
 
 import aiohttp
-import av
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from camera_fixtures import CameraProcess, camera_clip_cache, mock_cameras  # noqa: F401
 from recorder.restream.whep import use_loopback_candidates
 from recorder_fixtures import RecorderProc, recorder_proc  # noqa: F401
+from rtp_helpers import rtsp_first_frames
 
 WAIT = 20.0
 
-
-def _rtsp_first_frames(url: str, count: int) -> tuple[float, list[tuple[int, int]]]:
-    start = time.perf_counter()
-    first = 0.0
-    sizes: list[tuple[int, int]] = []
-    options = {"rtsp_transport": "tcp", "analyzeduration": "0", "probesize": "32"}
-    with av.open(url, options=options, timeout=WAIT) as container:
-        for frame in container.decode(video=0):
-            first = first or time.perf_counter() - start
-            sizes.append((frame.width, frame.height))
-            if len(sizes) == count:
-                break
-    return first, sizes
 
 
 async def _whep_first_frame(base: str, stream: str) -> tuple[float, tuple[int, int]]:
@@ -62,7 +49,7 @@ def test_recorded_stream_is_restreamed(mock_cameras: CameraProcess,  # noqa: F81
                                       "options": {"rtsp_transport": "tcp"}}]})
     rec.wait_for(lambda: "cam0" in rec.get("/restream")["rtsp_urls"], WAIT, "cam0 live in the hub")
     url = rec.get("/restream")["rtsp_urls"]["cam0"]
-    rtsp_latency, sizes = _rtsp_first_frames(url, 10)
+    rtsp_latency, sizes = rtsp_first_frames(url, 10, timeout=WAIT)
     assert sizes == [(320, 240)] * 10
     whep_latency, size = asyncio.run(_whep_first_frame(rec.base_url, "cam0"))
     assert size == (320, 240)
