@@ -21,7 +21,6 @@ __all__ = [
     "changes_table",
     "comparisons_table",
     "format_value",
-    "markdown_table",
     "render_text",
 ]
 
@@ -176,23 +175,6 @@ def _verdict(c: Comparison) -> str:
     text = c.verdict.value
     return f"{text}, unstable" if c.unstable else text
 
-
-def markdown_table(comparisons: Sequence[Comparison], *, base: str, head: str) -> str:
-    """A plain GitHub-flavoured markdown table of the comparisons."""
-    lines = [
-        f"perfwatch: `{_short(head, 8)}` against `{_short(base, 8)}`",
-        "",
-        "| verdict | benchmark | machine | base | head | change | 95% CI | p | q |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for c in comparisons:
-        label = c.key.label.replace("|", "\\|")
-        lines.append(
-            f"| {_verdict(c)} | {label} | {c.key.machine} | "
-            f"{format_value(c.base_median, c.unit)} | {format_value(c.head_median, c.unit)} | "
-            f"{_pct(c.rel_change)} | {_ci(c.ci)} | {_p(c.pvalue)} | {_p(c.qvalue)} |"
-        )
-    return "\n".join(lines) + "\n"
 
 
 def _console(out: io.StringIO, width: int) -> Console:

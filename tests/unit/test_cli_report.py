@@ -13,7 +13,6 @@ from perfwatch.report.table import (
     changes_table,
     comparisons_table,
     format_value,
-    markdown_table,
     render_text,
 )
 
@@ -74,5 +73,3 @@ def test_comparison_renderings() -> None:
     assert text.splitlines()[0] == (
         "bbbbbbbbbbbb against aaaaaaaaaaaa: 1 regression, 0 improvements, 1 unsure, 0 no change")
     assert "unsure: rerun (+12)" in text and "+1.0%..+9.0%" in text
-    md = markdown_table(comps, base=A, head=B)
-    assert "| regression | s.time\\|x | box | 1ms | 1.05ms | +5.0% |" in md
