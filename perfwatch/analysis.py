@@ -174,9 +174,16 @@ def detect_history(history: History, *, rng: np.random.Generator) -> list[Change
     Each series is one family of hypotheses: a series without a candidate counts as one
     test with p = 1, so the number of series (not only the candidates) sets the burden.
     """
+    return changes_from(find_candidates(history.series, rng), history)
+
+
+def changes_from(per_series: Iterable[Sequence[Candidate]], history: History) -> list[Change]:
+    """The suite-level rules of :func:`detect_history` over each series' candidates (in
+    ``history.series`` order, wherever they were computed): Benjamini-Hochberg across the
+    suite, kept when q <= MAX_QVALUE, sorted, suite-wide shifts marked."""
     found: list[Candidate] = []
     quiet = 0
-    for cands in find_candidates(history.series, rng):
+    for cands in per_series:
         found.extend(cands)
         quiet += not cands
     if not found:

@@ -20,7 +20,7 @@ from perfwatch import stats
 from perfwatch.model import FloatArray, Series
 from perfwatch.stats.batch import detect_batch
 
-__all__ = ["MIN_BATCH", "Candidate", "find_candidates"]
+__all__ = ["MIN_BATCH", "Candidate", "candidates_of", "find_candidates"]
 
 MIN_BATCH = 8  # fewer series than this sharing a layout: the per-series path is as fast
 _CHUNK = 1000  # series stacked at once (bounds the extra memory of the stacked copy)
@@ -34,6 +34,11 @@ class Candidate:
     point: stats.ChangePoint
     index: int  # position in series.commits of the first commit at the new level
     previous: int  # position of the last measured commit at the old level
+
+
+def candidates_of(series: Series, points: Sequence[stats.ChangePoint]) -> list[Candidate]:
+    """``points`` (indices among the measured commits) placed in ``series.commits``."""
+    return _mapped(series, series.measured, points)
 
 
 def _mapped(series: Series, measured: Sequence[int], points: Sequence[stats.ChangePoint]

@@ -26,8 +26,8 @@ from perfwatch import analysis, stats
 from perfwatch.adapters import asv_publish, results_cache
 from perfwatch.adapters.asv_config import AsvConfig
 from perfwatch.adapters.publish_cache import DetectionCache, PageManifest, series_hash, sources_hash
-from perfwatch.detect_candidates import find_candidates
-from perfwatch.model import Change, Series, SeriesKey
+from perfwatch.detect_candidates import candidates_of, find_candidates
+from perfwatch.model import Change, SeriesKey
 from perfwatch.publish_pages import (
     PageWriter,
     commit_url,
@@ -41,7 +41,6 @@ from perfwatch.publish_pages import (
 )
 from perfwatch.report.levels import Segment, commit_medians, segments
 from perfwatch.report.units import format_value
-from perfwatch.suite_shifts import mark_suite_shifts
 
 __all__ = ["CompareRequest", "PartTimes", "Progress", "PublishOptions", "PublishReport", "detect_cached",
            "detector_id", "publish", "renderer_id", "series_slug"]
@@ -132,9 +131,8 @@ def detect_cached(history: analysis.History, cache: DetectionCache, *,
                   hashes: Mapping[SeriesKey, str] | None = None) -> list[Change]:
     """:func:`perfwatch.analysis.detect_history` with per-series candidates from ``cache``.
 
-    Same rules: suite-wide Benjamini-Hochberg over every series (a series without a
-    candidate counts as one test with p = 1), kept when q <= ``analysis.MAX_QVALUE``;
-    members of suite-wide shifts carry ``suite_shift``. The series not in the cache are analysed together, batched as ``perfwatch detect``
+    The suite-level rules are the same function (:func:`perfwatch.analysis.changes_from`).
+    The series not in the cache are analysed together, batched as ``perfwatch detect``
     batches them. ``hashes``: :func:`series_hash` of each series, when the caller has them.
     """
     points, digests = _from_cache(history, cache, hashes)
@@ -145,28 +143,9 @@ def detect_cached(history: analysis.History, cache: DetectionCache, *,
         points[missing[n]] = found_points = [c.point for c in new]
         cache.put(digests[missing[n]], found_points)
     progress("analyse", total, total)
-    found: list[tuple[Series, stats.ChangePoint, int, int]] = []
-    quiet = 0
-    for s, pts in zip(history.series, points, strict=True):
-        measured = s.measured
-        kept = [(s, p, measured[p.index], measured[p.index - 1]) for p in pts or ()
-                if 0 < p.index < len(measured)]
-        found.extend(kept)
-        quiet += not kept
-    if not found:
-        return []
-    pvalues = np.array([f[1].pvalue for f in found] + [1.0] * quiet, dtype=np.float64)
-    qvalues = stats.benjamini_hochberg(pvalues)[: len(found)]
-    changes = [
-        Change(key=s.key, unit=s.unit, commit=s.commits[i].sha,
-               previous_commit=s.commits[prev].sha,
-               direction="regression" if s.direction.is_worse(p.rel_change) else "improvement",
-               rel_change=p.rel_change, ci=(p.ci_low, p.ci_high), pvalue=p.pvalue,
-               qvalue=float(q), index=i)
-        for (s, p, i, prev), q in zip(found, qvalues, strict=True) if q <= analysis.MAX_QVALUE
-    ]
-    changes.sort(key=lambda c: (c.key.benchmark, c.index, c.key.params or (), c.key.machine))
-    return mark_suite_shifts(changes, analysis.measured_positions(history))
+    return analysis.changes_from(
+        (candidates_of(s, pts or ()) for s, pts in zip(history.series, points, strict=True)),
+        history)
 
 
 # ------------------------------------------------------------------ asv regressions.json
