@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import errno
+import os
+import resource
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import av
@@ -194,3 +199,56 @@ def test_mp4_structure_check_counts_samples_and_catches_truncation(tmp_path: Pat
     with pytest.raises(ValueError, match="ftyp"):
         fragmented_mp4_samples(clip)  # a plain (moov at the end) MP4 is not a segment
     assert validate_segment(segs[1].cache_path, segs[1].packets + 1, deep=False) is not None
+
+
+@contextmanager
+def _no_free_descriptors() -> Iterator[Callable[[], None]]:
+    """RLIMIT_NOFILE lowered to 0 (every new descriptor fails with EMFILE, open ones stay);
+    yields a function that lifts it again (safe from a timer thread, and called on exit)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+
+    def lift() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+    resource.setrlimit(resource.RLIMIT_NOFILE, (0, hard))
+    try:
+        yield lift
+    finally:
+        lift()
+
+
+def test_mover_retries_a_valid_segment_while_out_of_file_descriptors(
+        tmp_path: Path, rng: np.random.Generator) -> None:
+    clip = encode_test_clip(tmp_path / "clip.mp4", seconds=2.0, fps=15, gop=15, rng=rng)
+    segs, _, _ = _segment_clip(clip, tmp_path / "cache", 1.0)
+    storage = tmp_path / "storage"
+    index = SegmentIndex(storage / "db.sqlite")
+    mover = SegmentMover(storage, index, latency=LatencyRecorder(), stream_latency=lambda _: None,
+                         on_disk_full=lambda: None)
+    with _no_free_descriptors() as lift:
+        with pytest.raises(OSError) as err:
+            os.open(os.devnull, os.O_RDONLY)
+        assert err.value.errno == errno.EMFILE
+        timer = threading.Timer(0.25, lift)
+        timer.start()
+        row = mover.process(segs[0])
+        timer.join()
+    assert row is not None and mover.stats.retries >= 1 and mover.stats.invalid == 0
+    assert [s.path for s in index.query()] == [row.path] and not segs[0].cache_path.exists()
+
+
+def test_mover_keeps_the_segment_cached_when_descriptors_never_come_back(
+        tmp_path: Path, rng: np.random.Generator) -> None:
+    clip = encode_test_clip(tmp_path / "clip.mp4", seconds=2.0, fps=15, gop=15, rng=rng)
+    segs, _, _ = _segment_clip(clip, tmp_path / "cache", 1.0)
+    storage = tmp_path / "storage"
+    index = SegmentIndex(storage / "db.sqlite")
+    mover = SegmentMover(storage, index, latency=LatencyRecorder(), stream_latency=lambda _: None,
+                         on_disk_full=lambda: None, threads=1)
+    mover.start()
+    with _no_free_descriptors():
+        mover.submit(segs[0])
+        mover.stop()  # stopping cuts the retries short: the segment must stay in the cache
+    assert mover.stats.deferred == 1 and mover.stats.invalid == 0 and mover.stats.failed == 0
+    assert segs[0].cache_path.exists() and index.query() == []
+    assert validate_segment(segs[0].cache_path, segs[0].packets) is None
