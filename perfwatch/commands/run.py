@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         runs = execute(request, prepared, repo=repo, cwd=conf.root,
                        on_line=lambda line: print(line, flush=True),
                        on_step=lambda label: print(f"perfwatch run: {label}", flush=True),
-                       timeout=args.timeout)
+                       timeout=args.timeout, results_dir=conf.results_dir)
     stamp_results_machine(conf.results_dir, prepared.info)
     failed = [r for r in runs if r.returncode != 0]
     total = sum(r.seconds for r in runs)

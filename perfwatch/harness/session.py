@@ -15,7 +15,7 @@ import os
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -27,6 +27,7 @@ from perfwatch.harness.host import HostFacts, detect_host
 from perfwatch.harness.machine import machine_info, register_machine, require_same_fingerprint
 from perfwatch.harness.profiles import HardwareProfile, find_profile, load_profile
 from perfwatch.harness.render import profile_from_host
+from perfwatch.harness.run_record import BenchmarkRuns, note_invocation, snapshot
 from perfwatch.harness.runner import Hook, Run, run_once
 
 __all__ = [
@@ -141,18 +142,49 @@ def _run_one(inv: AsvInvocation, prepared: Prepared, *, repo: Path, cwd: Path,
                         cpus=prepared.profile.cpu.pin, on_line=on_line, hook=hook)
 
 
+def _result_files(results_dir: Path, machine: str, commits: Sequence[str]) -> list[Path]:
+    """The result files asv writes for these commits (``<sha[:8]>-<env>.json``)."""
+    folder = results_dir / machine
+    return sorted({p for sha in commits for p in folder.glob(f"{sha[:8]}-*.json")})
+
+
+def _snapshots(files: Sequence[Path], machine: str) -> dict[Path, dict[str, BenchmarkRuns]]:
+    return {p: snapshot(p, machine) for p in files}
+
+
+def _note_runs(results_dir: Path, machine: str, commits: Sequence[str],
+               before: Mapping[Path, Mapping[str, BenchmarkRuns]], append: bool) -> None:
+    """Record how many samples each invocation left in each commit's result files."""
+    for path in _result_files(results_dir, machine, commits):
+        sha = next(c for c in commits if path.name.startswith(c[:8]))
+        note_invocation(path, machine, sha, before.get(path, {}), append=append)
+
+
 def execute(request: RunRequest, prepared: Prepared, *, repo: Path, cwd: Path,
             on_line: LineSink, on_step: LineSink | None = None,
-            timeout: float | None = None, hook: Hook | None = None) -> list[Run]:
-    """Run every planned asv invocation (all of them, even after one fails)."""
+            timeout: float | None = None, hook: Hook | None = None,
+            results_dir: Path | None = None) -> list[Run]:
+    """Run every planned asv invocation (all of them, even after one fails).
+
+    With ``results_dir`` (and results kept), each invocation's samples per benchmark are
+    recorded next to the results (:mod:`perfwatch.harness.run_record`), so ``compare``
+    knows the runs of each commit.
+    """
     if request.hashfile is not None:
         request.hashfile.write_text("\n".join(request.commits) + "\n")
+    record = results_dir is not None and not request.dry_run
     runs = []
     for inv in plan(request):
         if on_step is not None:
             on_step(inv.label)
+        commits = [inv.source_commit] if inv.source_commit else list(request.commits)
+        before = (_snapshots(_result_files(results_dir, request.machine, commits),
+                             request.machine) if record and results_dir else {})
         result = _run_one(inv, prepared, repo=repo, cwd=cwd, on_line=on_line, timeout=timeout,
                           hook=hook)
+        if record and results_dir is not None:
+            _note_runs(results_dir, request.machine, commits, before,
+                       append="--append-samples" in inv.argv)
         runs.append(result)
     return runs
 

@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from perfwatch.adapters.asv_results import load_results_file
 from perfwatch.cli import main
 from perfwatch.harness.check import fingerprint
 from perfwatch.harness.host import detect_host
 from perfwatch.harness.render import profile_from_host, render_profile
+from perfwatch.harness.run_record import run_bounds
 
 BENCH = '''
 import os
@@ -103,6 +105,10 @@ def test_interleaved_same_python_run_measures_each_commit(
         row = results[sha]["results"]["bench_tiny.Tiny.track_value"]  # type: ignore[index]
         # 3 samples per round (the last from a child process), 2 rounds appended
         assert row[11] == [[float(value)] * 6]
+    # the run record says which samples each round added
+    for path in (project / ".asv/results/here").glob("*-existing-*.json"):
+        bounds = run_bounds(load_results_file(path, "here"))
+        assert bounds == {("bench_tiny.Tiny.track_value", 0): (3, 6)}
     fp = fingerprint(detect_host())
     machine = json.loads((project / ".asv/results/here/machine.json").read_text())
     assert machine["fingerprint"] == fp
