@@ -26,6 +26,7 @@ from perfwatch import stats
 from perfwatch.adapters.asv_results import ResultsDir, ResultsFile, guess_benchmark
 from perfwatch.adapters.asv_results import scan_results_dir as _scan
 from perfwatch.adapters.git_history import open_history
+from perfwatch.compare_runs import NO_HISTORY_NOTE, Runs, SeriesNoise, runs_at, series_noise
 from perfwatch.detect_candidates import Candidate, find_candidates
 from perfwatch.errors import ConfigError, ResultsError
 from perfwatch.linear_compare import (
@@ -70,7 +71,6 @@ MAX_QVALUE = 0.05
 # Between-run noise for compare is estimated from at most this many other commits of the
 # results directory (the latest in commit order), so a large directory stays cheap.
 HISTORY_COMMITS = 100
-NO_HISTORY_NOTE = "between-run noise unknown (no history): within-run noise only, one run per side"
 
 _EMPTY: FloatArray = np.empty(0, dtype=np.float64)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -283,11 +283,16 @@ def compare_series(base: Sequence[Series], head: Sequence[Series], *, rng: np.ra
                    base_label: str, head_label: str,
                    base_status: Mapping[SeriesKey, str] | None = None,
                    head_status: Mapping[SeriesKey, str] | None = None,
-                   between: Mapping[SeriesKey, BetweenRunNoise] | None = None) -> CompareReport:
+                   between: Mapping[SeriesKey, BetweenRunNoise] | None = None,
+                   base_runs: Mapping[SeriesKey, Runs] | None = None,
+                   head_runs: Mapping[SeriesKey, Runs] | None = None) -> CompareReport:
     """Compare the last measured samples of each series key present on both sides.
 
     ``between`` gives the between-run noise of series estimated from their history
-    (:func:`history_noise`); a ratio comparison of a series without it is judged by
+    (:func:`history_noise`); ``*_runs`` the recorded runs a side's samples consist of
+    (:func:`perfwatch.compare_runs.runs_at`): with >= 2 runs on a side, the spread of the
+    run medians measures between-run noise too (pooled with the history's), and the
+    comparison counts the runs. A ratio comparison of a series with neither is judged by
     within-run noise only and says so in its note.
 
     ``*_status`` says why a key has no samples on a side ("failed", "skipped"); keys
@@ -298,15 +303,17 @@ def compare_series(base: Sequence[Series], head: Sequence[Series], *, rng: np.ra
     by_head = {s.key: s for s in head}
     keys = sorted(k for k in set(by_base) & set(by_head)
                   if _last_samples(by_base[k]).size and _last_samples(by_head[k]).size)
-    noise = between or {}
-    results = [compare_samples_of(by_base[k], by_head[k], rng, noise.get(k)) for k in keys]
+    history = between or {}
+    b_runs, h_runs = base_runs or {}, head_runs or {}
+    noise = {k: series_noise(b_runs.get(k), h_runs.get(k), history.get(k)) for k in keys}
+    results = [compare_samples_of(by_base[k], by_head[k], rng, noise[k]) for k in keys]
     qvalues = (stats.benjamini_hochberg(np.array([r.pvalue for r in results], dtype=np.float64))
                if results else np.empty(0))
     comparisons: list[Comparison] = []
     undefined: list[NotCompared] = []
     for k, r, q in zip(keys, results, qvalues, strict=True):
         if isinstance(r, stats.TwoSampleResult):
-            comparisons.append(_comparison(by_head[k], by_base[k], r, float(q), k in noise))
+            comparisons.append(_comparison(by_head[k], by_base[k], r, float(q), noise[k].note))
         elif r.scale > 0 or r.head_median == 0:
             comparisons.append(_linear_comparison(by_head[k], r, float(q)))
         else:
@@ -318,22 +325,25 @@ def compare_series(base: Sequence[Series], head: Sequence[Series], *, rng: np.ra
 
 
 def compare_samples_of(base: Series, head: Series, rng: np.random.Generator,
-                       between: BetweenRunNoise | None = None
+                       between: BetweenRunNoise | SeriesNoise | None = None
                        ) -> stats.TwoSampleResult | LinearResult:
     """The ratio-based comparison when both sides are strictly positive (widened by the
-    series' between-run noise when known, one run per side), else the linear-scale one
-    (:mod:`perfwatch.linear_compare`)."""
+    series' between-run noise when known, with the runs per side it was measured in),
+    else the linear-scale one (:mod:`perfwatch.linear_compare`)."""
     b, h = _last_samples(base), _last_samples(head)
-    if all_positive(b, h):
-        if between is None:
-            return stats.compare_samples(b, h, rng=rng)
-        return stats.compare_samples(b, h, rng=rng, between_sd=between.sd,
-                                     between_df=between.df)
-    return compare_linear(b, h)
+    if not all_positive(b, h):
+        return compare_linear(b, h)
+    sn = between if isinstance(between, SeriesNoise) else SeriesNoise(between)
+    if sn.noise is None:
+        return stats.compare_samples(b, h, rng=rng)
+    return stats.compare_samples(b, h, rng=rng, between_sd=sn.noise.sd,
+                                 between_df=sn.noise.df, between_within=sn.noise.within,
+                                 runs_base=sn.runs_base, runs_head=sn.runs_head,
+                                 run_shift=sn.run_shift)
 
 
 def _comparison(head: Series, base: Series, r: stats.TwoSampleResult, q: float,
-                with_history: bool) -> Comparison:
+                note: str) -> Comparison:
     d = stats.decide(r, q, direction=head.direction)
     return Comparison(
         key=head.key, unit=head.unit, direction=head.direction, verdict=d.verdict,
@@ -342,7 +352,7 @@ def _comparison(head: Series, base: Series, r: stats.TwoSampleResult, q: float,
         base_median=float(np.median(finite(_last_samples(base)))),
         head_median=float(np.median(finite(_last_samples(head)))),
         extra_runs=d.extra_runs, unstable=d.unstable,
-        note="" if with_history else NO_HISTORY_NOTE,
+        note=note,
     )
 
 
@@ -491,13 +501,15 @@ def compare_report(results_dir: Path, base: str, head: str, *, machine: str | No
         base_sha, head_sha = _match_prefix(rd, base), _match_prefix(rd, head)
     base_files, head_files = _files_at(rd, base_sha), _files_at(rd, head_sha)
     labels = _machine_labels([*base_files, *head_files])
-    between = history_noise(rd, labels, _versions(rd, [*base_files, *head_files]), head_sha,
-                            order)
+    versions = _versions(rd, [*base_files, *head_files])
+    between = history_noise(rd, labels, versions, head_sha, order)
     return compare_series(_commit_series(rd, base_files, labels),
                           _commit_series(rd, head_files, labels), rng=rng,
                           base_label=base_sha, head_label=head_sha,
                           base_status=_status_at(base_files, labels),
-                          head_status=_status_at(head_files, labels), between=between)
+                          head_status=_status_at(head_files, labels), between=between,
+                          base_runs=runs_at(base_files, labels, versions),
+                          head_runs=runs_at(head_files, labels, versions))
 
 
 def compare_commits(results_dir: Path, base: str, head: str, *, machine: str | None,

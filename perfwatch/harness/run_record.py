@@ -139,7 +139,7 @@ def note_invocation(results_file: Path, machine: str, commit: str,
            "benchmarks": benchmarks}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".runs.tmp")
-    tmp.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
+    tmp.write_text(json.dumps(doc, sort_keys=True) + "\n")
     tmp.replace(path)
     return path
 

@@ -58,12 +58,15 @@ def runs_needed(sigma: float, effect: float, *, alpha: float = ALPHA, power: flo
 def _unsure_in_runs(result: TwoSampleResult, effect: float) -> Decision:
     """Rerun advice when between-run noise counts: more samples inside a run do not
     average it away, so the advice is whole runs per side (each as large as the current
-    one), from the per-run sd of a run's log-median ``sqrt(between^2 + within^2)``
-    (``within_se^2 / 2``: the within-run error of one run, from the shift's)."""
-    per_run = math.sqrt(result.between_sd ** 2 + result.within_se ** 2 / 2.0)
+    ones), from the per-run sd of a run's log-median ``sqrt(between^2 + within^2)``. The
+    within-run error of one run comes from the shift's: ``within_se^2 / (1/r_b + 1/r_h)``
+    with ``r`` runs per side; the runs already made count."""
+    scale = 1.0 / result.runs_base + 1.0 / result.runs_head
+    per_run = math.sqrt(result.between_sd ** 2 + result.within_se ** 2 / scale)
     z = float(sps.norm.ppf(1.0 - ALPHA / 2.0) + sps.norm.ppf(POWER))
     needed = max(2, math.ceil(2.0 * (z * per_run / abs(math.log1p(effect))) ** 2))
-    return Decision(Verdict.UNSURE, needed - 1, needed > _PRACTICAL_RUNS)
+    current = min(result.runs_base, result.runs_head)
+    return Decision(Verdict.UNSURE, max(1, needed - current), needed > _PRACTICAL_RUNS)
 
 
 def decide(
@@ -81,7 +84,7 @@ def decide(
         return Decision(Verdict.REGRESSION if worse else Verdict.IMPROVEMENT, None, False)
     if inside:
         return Decision(Verdict.NO_CHANGE, None, False)
-    if result.between_sd > 0.0:
+    if result.between_sd > 0.0 or min(result.runs_base, result.runs_head) > 1:
         return _unsure_in_runs(result, max(abs(rel), min_effect))
     sigma = _log_sigma(result)
     current = min(result.n_base, result.n_head)

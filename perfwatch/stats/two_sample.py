@@ -43,6 +43,9 @@ class TwoSampleResult:
     # noise only) and the within-run standard error of the log shift (from Moses' CI).
     between_sd: float = 0.0
     within_se: float = 0.0
+    # Whole runs per side the between-run part was judged with (1: one run, or unknown).
+    runs_base: int = 1
+    runs_head: int = 1
 
 
 @functools.lru_cache(maxsize=256)
@@ -134,6 +137,8 @@ def compare_samples(
     between_df: float = math.inf,
     runs_base: int = 1,
     runs_head: int = 1,
+    between_within: float = 0.0,
+    run_shift: float | None = None,
 ) -> TwoSampleResult:
     """Compare head against base: Mann-Whitney U (exact p for small samples without
     ties) and the Hodges-Lehmann relative change with its confidence interval.
@@ -143,7 +148,17 @@ def compare_samples(
     :mod:`perfwatch.stats.between`) the shift is also judged against the total standard
     error ``sqrt(se_within^2 + between_sd^2 (1/runs_base + 1/runs_head))``: the p-value
     is the larger of the rank test's and that t-test's, and the interval is the hull of
-    Moses' and the total-se one. With ``between_sd = 0`` only within-run noise counts.
+    Moses' and the total-se one. With ``between_sd = 0`` only within-run noise counts,
+    unless ``between_df`` is finite: then the estimate was clipped to 0 and the t-test
+    still runs, with the degrees of freedom of the run-to-run variance
+    ``between_sd^2 + between_within^2`` (``between_within``: the within-run error of one
+    run's level that the estimate subtracted).
+
+    ``run_shift``, when base and head were measured in several whole runs each: the mean
+    head run log-median minus the mean base run log-median. The t-test then judges it
+    against ``sqrt((between_sd^2 + between_within^2) (1/runs_base + 1/runs_head))`` (a
+    two-sample t-test on the run medians) instead of judging the Hodges-Lehmann shift of
+    the pooled samples, whose spread is not that of a mean of runs.
 
     Values must be positive (times, sizes, rates). ``rng`` is accepted for callers
     that pass one everywhere; this comparison is deterministic.
@@ -160,9 +175,13 @@ def compare_samples(
     statistic, pvalue = _pvalue(b, h)
     shift, low, high = hodges_lehmann(np.log(b), np.log(h), confidence)
     within_se = (high - low) / (2.0 * float(sps.norm.ppf(0.5 + confidence / 2.0)))
-    if between_sd > 0.0:
-        noise = BetweenRunNoise(sd=between_sd, df=between_df, commits=0)
-        wide = widen(shift, within_se, noise, runs_base=runs_base, runs_head=runs_head,
+    if between_sd > 0.0 or math.isfinite(between_df):
+        noise = BetweenRunNoise(sd=max(between_sd, 0.0), df=between_df, commits=0,
+                                within=between_within)
+        scale = 1.0 / runs_base + 1.0 / runs_head
+        judged, se = ((shift, within_se) if run_shift is None
+                      else (run_shift, between_within * math.sqrt(scale)))
+        wide = widen(judged, se, noise, runs_base=runs_base, runs_head=runs_head,
                      confidence=confidence)
         pvalue, low, high = max(pvalue, wide.pvalue), min(low, wide.low), max(high, wide.high)
     return TwoSampleResult(
@@ -176,4 +195,6 @@ def compare_samples(
         confidence=confidence,
         between_sd=max(between_sd, 0.0),
         within_se=within_se,
+        runs_base=runs_base,
+        runs_head=runs_head,
     )

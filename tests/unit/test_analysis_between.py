@@ -15,6 +15,7 @@ import numpy as np
 
 from perfwatch.adapters.asv_results import scan_results_dir
 from perfwatch.analysis import NO_HISTORY_NOTE, compare_report, history_noise
+from perfwatch.harness.run_record import note_invocation, snapshot
 from perfwatch.model import Verdict
 from perfwatch.synthetic import ENV_NAME, BenchSpec, SyntheticSuite, build_suite
 
@@ -74,3 +75,62 @@ def test_history_order_falls_back_to_dates(tmp_path: Path, rng: np.random.Genera
     assert history_noise(rd, labels, {}, s.commits[-1], order={s.commits[0]: 0}) == by_dates
     positions = {sha: i for i, sha in enumerate(s.commits)}
     assert history_noise(rd, labels, {}, s.commits[-1], order=positions) == by_dates
+
+
+def _write_rounds(s: SyntheticSuite, rng: np.random.Generator, rounds: int,
+                  factor: dict[tuple[str, int], float]) -> None:
+    """Rewrite each commit's results as ``perfwatch run`` leaves them after ``rounds``
+    interleaved rounds: every round appends 10 samples per series at the run's own level
+    (between-run sd 10%) and the run record notes each round."""
+    machine = s.machines[0]
+    for path in sorted((s.results_dir / machine).glob("*-*.json")):
+        doc = json.loads(path.read_text())
+        cols = doc["result_columns"]
+        row = doc["results"][SPEC.name]
+        n = len(row[0])
+        samples: list[list[float]] = [[] for _ in range(n)]
+        for r in range(rounds):
+            before = snapshot(path, machine)
+            for i in range(n):
+                level = factor.get((doc["commit_hash"], i), 1.0) * np.exp(rng.normal(0, 0.10))
+                samples[i] += list(0.01 * level * np.exp(rng.normal(0.0, 0.01, 10)))
+            row[cols.index("samples")] = samples
+            row[0] = [float(np.median(x)) for x in samples]
+            row[cols.index("started_at")] = 1_800_000_000_000 + r
+            path.write_text(json.dumps(doc))
+            note_invocation(path, machine, doc["commit_hash"], before, append=r > 0)
+
+
+def test_aa_with_recorded_runs_is_quiet_without_history(
+        tmp_path: Path, rng: np.random.Generator) -> None:
+    """Two commits only, 3 recorded runs each: the spread of the run medians gives the
+    between-run noise; the same files without their run records flag most series."""
+    s = build_suite(tmp_path / "s", n_commits=2, specs=(SPEC,), plants=(), gaps=frozenset())
+    _write_rounds(s, rng, 3, {})
+    report = compare_report(s.results_dir, s.commits[0], s.commits[1], machine=None, rng=rng)
+    verdicts = [c.verdict for c in report.comparisons]
+    assert len(verdicts) == 50
+    assert verdicts.count(Verdict.REGRESSION) + verdicts.count(Verdict.IMPROVEMENT) == 0
+    assert {c.note for c in report.comparisons} == {
+        "between-run noise from 3 runs per side (no history)"}
+    unsure = [c for c in report.comparisons if c.verdict is Verdict.UNSURE]
+    assert unsure and all(c.extra_runs is not None for c in unsure)
+    for record in (s.results_dir / ".perfwatch").rglob("*.runs"):
+        record.unlink()
+    blind = compare_report(s.results_dir, s.commits[0], s.commits[1], machine=None, rng=rng)
+    assert sum(c.verdict in (Verdict.REGRESSION, Verdict.IMPROVEMENT)
+               for c in blind.comparisons) >= 10  # 19 with this seed
+    assert {c.note for c in blind.comparisons} == {NO_HISTORY_NOTE}
+
+
+def test_planted_shift_with_four_recorded_runs_is_confirmed(
+        tmp_path: Path, rng: np.random.Generator) -> None:
+    """Series 0-9 are 50% slower at head: most are confirmed, none of the other 40 is."""
+    s = build_suite(tmp_path / "s", n_commits=2, specs=(SPEC,), plants=(), gaps=frozenset())
+    _write_rounds(s, rng, 4, {(s.commits[1], i): 1.5 for i in range(10)})
+    report = compare_report(s.results_dir, s.commits[0], s.commits[1], machine=None, rng=rng)
+    by_param = {int(c.key.params[0]): c for c in report.comparisons}  # type: ignore[index]
+    regressed = {i for i, c in by_param.items() if c.verdict is Verdict.REGRESSION}
+    assert len(regressed & set(range(10))) >= 6
+    assert not regressed - set(range(10))
+    assert not any(c.verdict is Verdict.IMPROVEMENT for c in report.comparisons)
