@@ -290,8 +290,8 @@ def compare_series(base: Sequence[Series], head: Sequence[Series], *, rng: np.ra
 
     ``between`` gives the between-run noise of series estimated from their history
     (:func:`history_noise`); ``*_runs`` the recorded runs a side's samples consist of
-    (:func:`perfwatch.compare_runs.runs_at`): with >= 2 runs on a side, the spread of the
-    run medians measures between-run noise too (pooled with the history's), and the
+    (:func:`perfwatch.compare_runs.runs_at`): with >= 2 runs on both sides, the spread of
+    the run medians measures between-run noise too (pooled with the history's), and the
     comparison counts the runs. A ratio comparison of a series with neither is judged by
     within-run noise only and says so in its note.
 

@@ -6,6 +6,7 @@ import argparse
 import json
 import math
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +132,9 @@ def _print_text(report: CompareReport) -> None:
     emit(comparisons_table(report.comparisons, base=report.base, head=report.head))
     for n in report.not_compared:
         print(f"not compared: {n.key.label} on {n.key.machine}: {n.reason}")
+    notes = Counter(c.note for c in report.comparisons if c.note)
+    for note, count in sorted(notes.items()):
+        print(f"{note}: {count} series")
 
 
 def run(args: argparse.Namespace) -> int:
