@@ -2,7 +2,8 @@
 
 Pipeline (see docs/statistics.md for the reasoning):
 
-1. per-commit levels: log of the median of each commit's samples;
+1. per-commit levels: log of the median of each commit's samples; a history that
+   switches between two run modes is seen mode-aware (the upper mode's gap taken off);
 2. noise: robust commit-to-commit scale from first differences; levels are huberised
    around a running median so spikes and outliers lose their leverage;
 3. candidates: binary segmentation on the CUSUM scan at a relaxed level, plus moving
@@ -35,6 +36,7 @@ from perfwatch.stats.levels import (
     huberize,
     robust_scale,
 )
+from perfwatch.stats.modes import demode
 from perfwatch.stats.scan import binary_segmentation, local_candidates, merge_candidates
 
 __all__ = ["MAX_PVALUE", "MIN_SIZE", "ChangePoint", "detect_change_points", "detect_levels"]
@@ -73,6 +75,10 @@ def detect_levels(
     if y.size < 2 * min_size:
         return []
     robust = robust_scale(y)
+    modal = demode(y, robust)
+    if modal is not None:
+        y = modal
+        robust = robust_scale(y)
     x = huberize(y, robust)
     noise = estimate_noise(Levels(y, within_se, log_scale), x, robust)
     relaxed = min(1.0, max_pvalue * _CANDIDATE_FACTOR)
