@@ -3,9 +3,13 @@
 Two modes:
 
 - **virtualenv** (asv's own environments, one build per commit): one ``asv run`` over
-  all commits (``SHA^!`` or ``HASHFILE:``); interleaved rounds use asv's
-  ``--interleave-rounds`` with ``-a rounds=N``, so asv runs round 1 of every commit,
-  then round 2, and so on (A/B/A/B), cancelling slow drift of the machine.
+  all commits (``SHA^!`` or ``HASHFILE:``); N interleaved rounds are N such runs with
+  ``-a rounds=1``, the later ones with ``--append-samples``: round 1 of every commit,
+  then round 2, and so on (A/B/A/B), cancelling slow drift of the machine. (asv's own
+  ``--interleave-rounds -a rounds=N`` does the same inside one invocation, but its
+  result files keep no boundary between the rounds; one invocation per round lets
+  ``perfwatch run`` record which samples each round added, so ``compare`` knows the
+  runs of each commit.)
 - **same** (``--python=same``: the current interpreter, no environment builds): one
   ``asv run -E existing:same --set-commit-hash SHA`` per commit and round, the
   commit's recorder sources put first on the path with ``ASV_PYTHONPATH``; rounds
@@ -63,11 +67,14 @@ def _virtualenv(req: RunRequest) -> list[AsvInvocation]:
     else:
         raise ValueError("several commits in virtualenv mode need a hashfile")
     args = [*req.asv, "run", *_common(req)]
-    if req.rounds > 1:
-        args += ["--interleave-rounds", "-a", f"rounds={req.rounds}"]
-    label = f"{len(req.commits)} commit(s)" + (f", {req.rounds} interleaved rounds"
-                                               if req.rounds > 1 else "")
-    return [AsvInvocation(label, (*args, spec))]
+    if req.rounds == 1:
+        return [AsvInvocation(f"{len(req.commits)} commit(s)", (*args, spec))]
+    out = []
+    for r in range(1, req.rounds + 1):
+        extra = ["-a", "rounds=1"] + (["--append-samples"] if r > 1 else [])
+        label = f"round {r}/{req.rounds}: {len(req.commits)} commit(s)"
+        out.append(AsvInvocation(label, (*args, *extra, spec)))
+    return out
 
 
 def _same(req: RunRequest) -> list[AsvInvocation]:

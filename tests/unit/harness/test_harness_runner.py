@@ -77,10 +77,13 @@ def test_plan_virtualenv_one_commit_records_samples() -> None:
     assert inv.argv[inv.argv.index("--bench") + 1] == "load_test"
 
 
-def test_plan_virtualenv_interleaved_uses_hashfile() -> None:
-    (inv,) = plan(_req(commits=("a" * 40, "b" * 40), rounds=3, hashfile=Path("/t/h")))
-    assert inv.argv[-1] == "HASHFILE:/t/h"
-    assert "--interleave-rounds" in inv.argv and "rounds=3" in inv.argv
+def test_plan_virtualenv_interleaved_runs_one_round_per_invocation() -> None:
+    """One asv run per round over all commits (A/B, A/B, ...), later rounds appended, so
+    the samples of each round are known (asv's --interleave-rounds keeps no boundary)."""
+    invs = plan(_req(commits=("a" * 40, "b" * 40), rounds=3, hashfile=Path("/t/h")))
+    assert len(invs) == 3 and all(i.argv[-1] == "HASHFILE:/t/h" for i in invs)
+    assert all("rounds=1" in i.argv and "--interleave-rounds" not in i.argv for i in invs)
+    assert ["--append-samples" in i.argv for i in invs] == [False, True, True]
     with pytest.raises(ValueError, match="hashfile"):
         plan(_req(commits=("a" * 40, "b" * 40)))
 
