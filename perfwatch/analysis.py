@@ -35,6 +35,7 @@ from perfwatch.linear_compare import (
     compare_linear,
     decide_linear,
     finite,
+    widen_runs,
 )
 from perfwatch.model import (
     Benchmark,
@@ -306,7 +307,8 @@ def compare_series(base: Sequence[Series], head: Sequence[Series], *, rng: np.ra
     history = between or {}
     b_runs, h_runs = base_runs or {}, head_runs or {}
     noise = {k: series_noise(b_runs.get(k), h_runs.get(k), history.get(k)) for k in keys}
-    results = [compare_samples_of(by_base[k], by_head[k], rng, noise[k]) for k in keys]
+    results = [compare_samples_of(by_base[k], by_head[k], rng, noise[k],
+                                  runs=(b_runs.get(k), h_runs.get(k))) for k in keys]
     qvalues = (stats.benjamini_hochberg(np.array([r.pvalue for r in results], dtype=np.float64))
                if results else np.empty(0))
     comparisons: list[Comparison] = []
@@ -325,14 +327,20 @@ def compare_series(base: Sequence[Series], head: Sequence[Series], *, rng: np.ra
 
 
 def compare_samples_of(base: Series, head: Series, rng: np.random.Generator,
-                       between: BetweenRunNoise | SeriesNoise | None = None
+                       between: BetweenRunNoise | SeriesNoise | None = None, *,
+                       runs: tuple[Runs | None, Runs | None] = (None, None)
                        ) -> stats.TwoSampleResult | LinearResult:
     """The ratio-based comparison when both sides are strictly positive (widened by the
     series' between-run noise when known, with the runs per side it was measured in),
-    else the linear-scale one (:mod:`perfwatch.linear_compare`)."""
+    else the linear-scale one (:mod:`perfwatch.linear_compare`), widened by the spread of
+    the run medians when both sides have recorded ``runs``."""
     b, h = _last_samples(base), _last_samples(head)
     if not all_positive(b, h):
-        return compare_linear(b, h)
+        linear = compare_linear(b, h)
+        base_runs, head_runs = runs
+        if base_runs is None or head_runs is None:
+            return linear
+        return widen_runs(linear, base_runs, head_runs)
     sn = between if isinstance(between, SeriesNoise) else SeriesNoise(between)
     if sn.noise is None:
         return stats.compare_samples(b, h, rng=rng)
@@ -370,7 +378,15 @@ def _linear_comparison(head: Series, r: LinearResult, q: float) -> Comparison:
     d = decide_linear(rel, q, direction=head.direction)
     return replace(zero, verdict=d.verdict, rel_change=rel.rel_change,
                    ci=(rel.ci_low, rel.ci_high), extra_runs=d.extra_runs, unstable=d.unstable,
-                   note="values <= 0: compared on the linear scale")
+                   note="values <= 0: compared on the linear scale" + _runs_note(r))
+
+
+def _runs_note(r: LinearResult) -> str:
+    if min(r.runs_base, r.runs_head) < 2:
+        return ""
+    if r.runs_base == r.runs_head:
+        return f", between-run noise from {r.runs_base} runs per side"
+    return f", between-run noise from {r.runs_base} base and {r.runs_head} head runs"
 
 
 def _undefined(head: Series, r: LinearResult, q: float) -> NotCompared:

@@ -10,7 +10,10 @@ those, the comparison is made on the linear scale:
   own unit, with Moses' confidence interval;
 - the relative change is that shift divided by ``|median(base)|`` when it is non-zero;
   with a base median of 0 a relative change means nothing, and the caller reports the
-  absolute shift instead (see docs/statistics.md, "Values that are not all positive").
+  absolute shift instead (see docs/statistics.md, "Values that are not all positive");
+- when both sides consist of several recorded runs, :func:`widen_runs` also judges the
+  shift of the mean run medians against their spread within each side (a two-sample
+  t-test on the run medians), as the log-scale comparison does.
 
 Pure: no I/O.
 """
@@ -18,17 +21,21 @@ Pure: no I/O.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import stats as sps
 
 from perfwatch import stats
 from perfwatch.model import Direction, FloatArray, Verdict
+from perfwatch.stats.between import MIN_RUNS, runs_noise, widen
 from perfwatch.stats.decision import ALPHA, runs_needed
+from perfwatch.stats.levels import MAD_TO_SD, MEDIAN_SE
 from perfwatch.stats.two_sample import hodges_lehmann
 
-__all__ = ["LinearResult", "all_positive", "compare_linear", "decide_linear", "finite"]
+__all__ = ["LinearResult", "all_positive", "compare_linear", "decide_linear", "finite",
+           "widen_runs"]
 
 _PRACTICAL_RUNS = 50  # as perfwatch.stats.decision: beyond it (and 5x the size), unstable
 
@@ -47,6 +54,8 @@ class LinearResult:
     n_base: int
     n_head: int
     confidence: float = 0.95
+    runs_base: int = 1  # whole runs per side the shift was also judged with (1: not)
+    runs_head: int = 1
 
     @property
     def scale(self) -> float:
@@ -90,6 +99,38 @@ def compare_linear(base: FloatArray, head: FloatArray, *, confidence: float = 0.
                         shift_low=low, shift_high=high, base_median=float(np.median(b)),
                         head_median=float(np.median(h)), n_base=int(b.size),
                         n_head=int(h.size), confidence=confidence)
+
+
+def _run_medians(runs: Sequence[FloatArray]) -> tuple[FloatArray, float]:
+    """Median of each run and the typical within-run error of one (MAD-based)."""
+    arrays = [finite(r) for r in runs]
+    medians = np.array([float(np.median(a)) for a in arrays])
+    errors = [MEDIAN_SE * MAD_TO_SD * float(np.median(np.abs(a - m))) / math.sqrt(a.size)
+              for a, m in zip(arrays, medians, strict=True) if a.size >= 3]
+    return medians, float(np.median(errors)) if errors else 0.0
+
+
+def widen_runs(result: LinearResult, base_runs: Sequence[FloatArray],
+               head_runs: Sequence[FloatArray]) -> LinearResult:
+    """Also judge the shift of the mean run median against the run medians' spread within
+    each side (between-run plus within-run noise, ``sum (k - 1)`` degrees of freedom):
+    the p-value is the larger of the rank test's and this t-test's, the interval the hull.
+    Unchanged when a side has fewer than MIN_RUNS runs or a run has no finite value."""
+    if min(len(base_runs), len(head_runs)) < MIN_RUNS \
+            or any(finite(r).size == 0 for r in (*base_runs, *head_runs)):
+        return result
+    (mb, wb), (mh, wh) = _run_medians(base_runs), _run_medians(head_runs)
+    within = float(np.median([wb, wh]))
+    noise = runs_noise([mb, mh], within)
+    if noise is None:
+        return result
+    kb, kh = len(base_runs), len(head_runs)
+    scale = 1.0 / kb + 1.0 / kh
+    wide = widen(float(mh.mean() - mb.mean()), within * math.sqrt(scale), noise,
+                 runs_base=kb, runs_head=kh, confidence=result.confidence)
+    return replace(result, pvalue=max(result.pvalue, wide.pvalue),
+                   shift_low=min(result.shift_low, wide.low),
+                   shift_high=max(result.shift_high, wide.high), runs_base=kb, runs_head=kh)
 
 
 def decide_linear(result: stats.TwoSampleResult, qvalue: float, *, direction: Direction,

@@ -78,10 +78,11 @@ def test_history_order_falls_back_to_dates(tmp_path: Path, rng: np.random.Genera
 
 
 def _write_rounds(s: SyntheticSuite, rng: np.random.Generator, rounds: int,
-                  factor: dict[tuple[str, int], float]) -> None:
+                  factor: dict[tuple[str, int], float], *, signed: bool = False) -> None:
     """Rewrite each commit's results as ``perfwatch run`` leaves them after ``rounds``
     interleaved rounds: every round appends 10 samples per series at the run's own level
-    (between-run sd 10%) and the run record notes each round."""
+    (between-run sd 10%) and the run record notes each round. ``signed``: values around
+    0.001 of both signs instead (run levels sd 0.003, within-run sd 0.001)."""
     machine = s.machines[0]
     for path in sorted((s.results_dir / machine).glob("*-*.json")):
         doc = json.loads(path.read_text())
@@ -93,7 +94,9 @@ def _write_rounds(s: SyntheticSuite, rng: np.random.Generator, rounds: int,
             before = snapshot(path, machine)
             for i in range(n):
                 level = factor.get((doc["commit_hash"], i), 1.0) * np.exp(rng.normal(0, 0.10))
-                samples[i] += list(0.01 * level * np.exp(rng.normal(0.0, 0.01, 10)))
+                samples[i] += (list(0.001 + rng.normal(0, 0.003) + rng.normal(0, 0.001, 10))
+                               if signed else
+                               list(0.01 * level * np.exp(rng.normal(0.0, 0.01, 10))))
             row[cols.index("samples")] = samples
             row[0] = [float(np.median(x)) for x in samples]
             row[cols.index("started_at")] = 1_800_000_000_000 + r
@@ -134,3 +137,21 @@ def test_planted_shift_with_four_recorded_runs_is_confirmed(
     assert len(regressed & set(range(10))) >= 6
     assert not regressed - set(range(10))
     assert not any(c.verdict is Verdict.IMPROVEMENT for c in report.comparisons)
+
+
+def test_signed_values_with_recorded_runs_are_widened_too(
+        tmp_path: Path, rng: np.random.Generator) -> None:
+    s = build_suite(tmp_path / "s", n_commits=2, specs=(SPEC,), plants=(), gaps=frozenset())
+    _write_rounds(s, rng, 3, {}, signed=True)
+    report = compare_report(s.results_dir, s.commits[0], s.commits[1], machine=None, rng=rng)
+    flagged = [c for c in report.comparisons
+               if c.verdict in (Verdict.REGRESSION, Verdict.IMPROVEMENT)]
+    flagged += [n for n in report.not_compared if n.flagged]
+    assert len(report.comparisons) + len(report.not_compared) == 50 and not flagged
+    assert {c.note for c in report.comparisons} == {
+        "values <= 0: compared on the linear scale, between-run noise from 3 runs per side"}
+    for record in (s.results_dir / ".perfwatch").rglob("*.runs"):
+        record.unlink()
+    blind = compare_report(s.results_dir, s.commits[0], s.commits[1], machine=None, rng=rng)
+    assert sum(c.verdict in (Verdict.REGRESSION, Verdict.IMPROVEMENT)
+               for c in blind.comparisons) >= 10
