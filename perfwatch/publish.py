@@ -1,33 +1,38 @@
 """Use case: publish the asv dashboard with perfwatch's findings in it.
 
-1. ``asv publish`` (same configuration), then asv's page is pointed at local copies of
-   the libraries it would load from CDNs.
-2. The history is analysed series by series; each series' change-point candidates are
-   cached by a content hash, so a republish re-analyses only the series that changed.
-   False discoveries are then controlled suite-wide, exactly as ``perfwatch detect`` does.
-3. asv's ``regressions.json`` is replaced by perfwatch's regressions (asv's format).
-4. perfwatch's pages are written under ``html_dir/perfwatch/``; a page whose inputs did
+1. The result files are read through perfwatch's caches (only new files are parsed).
+2. The history is analysed series by series (:mod:`perfwatch.publish_detect`): a series
+   the cache knows is reused or extended by its new commits with the incremental
+   detector; the others are analysed in full. False discoveries are then controlled
+   suite-wide, exactly as ``perfwatch detect`` does.
+3. asv's site is written by perfwatch (:mod:`perfwatch.adapters.asv_site`: the files
+   ``asv publish`` writes, only those that changed) or, with ``site="asv"``, by the real
+   ``asv publish``; asv's page is pointed at local copies of the libraries it would load
+   from CDNs.
+4. asv's ``regressions.json`` is replaced by perfwatch's regressions (asv's format).
+5. perfwatch's pages are written under ``html_dir/perfwatch/``; a page whose inputs did
    not change is not rewritten.
 """
 
 from __future__ import annotations
 
-import hashlib
 import resource
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
 from perfwatch import analysis, stats
-from perfwatch.adapters import asv_publish, results_cache
+from perfwatch.adapters import asv_publish, asv_site, results_cache
 from perfwatch.adapters.asv_config import AsvConfig
-from perfwatch.adapters.publish_cache import DetectionCache, PageManifest, series_hash, sources_hash
-from perfwatch.detect_candidates import candidates_of, find_candidates
+from perfwatch.adapters.asv_results import ResultsDir, scan_results_dir
+from perfwatch.adapters.publish_cache import PageManifest, series_hash, sources_hash
 from perfwatch.model import Change, SeriesKey
+from perfwatch.publish_detect import cache_path, detect_incremental
 from perfwatch.publish_pages import (
     PageWriter,
     commit_url,
@@ -42,7 +47,7 @@ from perfwatch.publish_pages import (
 from perfwatch.report.levels import Segment, commit_medians, segments
 from perfwatch.report.units import format_value
 
-__all__ = ["CompareRequest", "PartTimes", "Progress", "PublishOptions", "PublishReport", "detect_cached",
+__all__ = ["CompareRequest", "PartTimes", "Progress", "PublishOptions", "PublishReport", "SiteMode",
            "detector_id", "publish", "renderer_id", "series_slug"]
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -54,9 +59,16 @@ class CompareRequest:
     head: str
 
 
+SiteMode = Literal["perfwatch", "asv", "none"]
+
+
 @dataclass(frozen=True)
 class PublishOptions:
-    run_asv: bool = True
+    """``site``: who writes asv's site: perfwatch's incremental writer
+    (:mod:`perfwatch.adapters.asv_site`), the real ``asv publish`` (``"asv"``), or nobody
+    (``"none"``: perfwatch's pages and asv's regressions only)."""
+
+    site: SiteMode = "perfwatch"
     machine: str | None = None
     compares: tuple[CompareRequest, ...] = ()
     seed: int = 0
@@ -64,7 +76,8 @@ class PublishOptions:
 
 @dataclass(frozen=True)
 class PartTimes:
-    """Seconds spent by ``asv publish`` (a child process) and by perfwatch's own part.
+    """Seconds spent by ``asv publish`` (a child process, with ``--asv-publish``) and by
+    perfwatch's own part (which includes writing asv's site when perfwatch writes it).
 
     ``asv_cpu`` is the child's user+system time; ``perfwatch_cpu`` this process' CPU time
     from the end of asv publish to the end of the run (start-up and imports not included).
@@ -82,11 +95,13 @@ class PublishReport:
     overview: Path
     changes: tuple[Change, ...]
     n_series: int
-    analysed: int  # series whose detection ran (cache misses)
-    from_cache: int  # series whose detection came from the cache
+    analysed: int  # series detected in full
+    from_cache: int  # series whose detection came from the cache (as it was, or extended)
     pages_written: int
     pages_kept: int
     regressions_listed: int  # entries in asv's regressions.json
+    site: asv_site.SiteReport | None = None  # what perfwatch's asv site writer did
+    appended: int = 0  # of from_cache: series extended by new commits (incremental detector)
     compare_pages: tuple[Path, ...] = field(default=())
     times: PartTimes = field(default=PartTimes())
 
@@ -110,42 +125,6 @@ def detector_id() -> str:
 
 
 # ------------------------------------------------------------------ detection
-
-
-def _from_cache(history: analysis.History, cache: DetectionCache,
-                hashes: Mapping[SeriesKey, str] | None
-                ) -> tuple[list[list[stats.ChangePoint] | None], list[str]]:
-    """Cached change points of each series (None: not cached) and each series' digest."""
-    points: list[list[stats.ChangePoint] | None] = []
-    digests = []
-    for s in history.series:
-        content = hashes[s.key] if hashes is not None else series_hash(s)
-        digest = hashlib.sha256(f"{cache.detector}:{content}".encode()).hexdigest()
-        digests.append(digest)
-        points.append(cache.get(digest) if len(s.measured) >= 2 else [])
-    return points, digests
-
-
-def detect_cached(history: analysis.History, cache: DetectionCache, *,
-                  rng: np.random.Generator, progress: Progress = _noop,
-                  hashes: Mapping[SeriesKey, str] | None = None) -> list[Change]:
-    """:func:`perfwatch.analysis.detect_history` with per-series candidates from ``cache``.
-
-    The suite-level rules are the same function (:func:`perfwatch.analysis.changes_from`).
-    The series not in the cache are analysed together, batched as ``perfwatch detect``
-    batches them. ``hashes``: :func:`series_hash` of each series, when the caller has them.
-    """
-    points, digests = _from_cache(history, cache, hashes)
-    missing = [n for n, cached in enumerate(points) if cached is None]
-    total = len(history.series)
-    progress("analyse", total - len(missing), total)
-    for n, new in enumerate(find_candidates([history.series[i] for i in missing], rng)):
-        points[missing[n]] = found_points = [c.point for c in new]
-        cache.put(digests[missing[n]], found_points)
-    progress("analyse", total, total)
-    return analysis.changes_from(
-        (candidates_of(s, pts or ()) for s, pts in zip(history.series, points, strict=True)),
-        history)
 
 
 # ------------------------------------------------------------------ asv regressions.json
@@ -217,44 +196,72 @@ def _feed_items(config: AsvConfig, history: analysis.History,
 
 
 def _asv(config: AsvConfig, options: PublishOptions, progress: Progress) -> Path:
-    if options.run_asv:
+    if options.site == "asv":
         progress("asv publish", 0, 1)
         asv_publish.run_asv_publish(config)
         progress("asv publish", 1, 1)
+        if (config.html_dir / "index.html").is_file():
+            asv_publish.localize_index(config.html_dir)
     root = config.html_dir / asv_publish.PERFWATCH_DIR
     root.mkdir(parents=True, exist_ok=True)
-    if (config.html_dir / "index.html").is_file():
-        asv_publish.localize_index(config.html_dir)
     copy_plotly(root)
     return root
 
 
+def _levels_for(history: analysis.History, segs: Mapping[SeriesKey, list[Segment]]
+                ) -> asv_site.LevelsFor:
+    keys = {s.key for s in history.series}
+
+    def levels_for(name: str, combo: tuple[str, ...] | None, machine: str, env: str
+                   ) -> asv_site.Levels | None:
+        for label in (f"{machine}/{env}", machine):
+            key = SeriesKey(name, combo, label)
+            if key in keys:
+                return asv_site.Levels(tuple(g.start for g in segs[key]),
+                                       tuple(g.level for g in segs[key]))
+        return None
+
+    return levels_for
+
+
+def _site(config: AsvConfig, result: _Analysis, segs: Mapping[SeriesKey, list[Segment]],
+          progress: Progress) -> asv_site.SiteReport:
+    progress("asv site", 0, 1)
+    positions = {c.sha: i for i, c in enumerate(result.history.commits)}
+    report = asv_site.write_site(config, result.results, levels_for=_levels_for(
+        result.history, segs), positions=positions, localize=asv_publish.localize_index)
+    progress("asv site", 1, 1)
+    return report
+
+
 @dataclass(frozen=True)
 class _Analysis:
+    results: ResultsDir
     history: analysis.History
     changes: list[Change]
     hashes: Mapping[SeriesKey, str]  # series_hash of each series
     analysed: int
     from_cache: int
+    appended: int
 
 
 def _analyse(config: AsvConfig, options: PublishOptions, progress: Progress) -> _Analysis:
     progress("load results", 0, 1)
     with results_cache.persistent():
+        rd = scan_results_dir(config.results_dir, machine=options.machine)
         history = analysis.load_history(config.results_dir, config.local_repo(),
                                         branch=config.branch, machine=options.machine)
     progress("load results", 1, 1)
     hashes = {s.key: series_hash(s) for s in history.series}
-    cache = DetectionCache.under(config.results_dir, detector_id())
-    changes = detect_cached(history, cache, rng=np.random.default_rng(options.seed),
-                            progress=progress, hashes=hashes)
-    cache.save()
-    return _Analysis(history, changes, hashes, cache.misses, cache.hits)
+    outcome = detect_incremental(history, cache_path(config.results_dir), detector_id(),
+                                 rng=np.random.default_rng(options.seed), progress=progress)
+    return _Analysis(rd, history, outcome.changes, hashes, outcome.analysed,
+                     outcome.appended + outcome.unchanged, outcome.appended)
 
 
 def publish(config: AsvConfig, *, options: PublishOptions = PublishOptions(),
             progress: Progress = _noop) -> PublishReport:
-    """asv publish, then perfwatch's findings and pages (see the module docstring)."""
+    """asv's site, perfwatch's findings and pages (see the module docstring)."""
     wall0, cpu0 = time.perf_counter(), _children_cpu()
     root = _asv(config, options, progress)
     wall1, cpu1, own1 = time.perf_counter(), _children_cpu(), time.process_time()
@@ -264,6 +271,7 @@ def publish(config: AsvConfig, *, options: PublishOptions = PublishOptions(),
     for c in changes:
         by_key[c.key].append(c)
     segs = {s.key: segments(s, [c.index for c in by_key.get(s.key, [])]) for s in history.series}
+    site = _site(config, result, segs, progress) if options.site == "perfwatch" else None
     listed = _write_regressions(config, history, by_key, segs)
     writer = PageWriter(root, PageManifest(root / ".manifest"), renderer_id())
     write_series_pages(config, history, writer, by_key, segs, hashes, progress)
@@ -277,10 +285,11 @@ def publish(config: AsvConfig, *, options: PublishOptions = PublishOptions(),
     overview = write_overview(config, history, changes, compare_pages, root)
     return PublishReport(html_dir=config.html_dir, overview=overview, changes=tuple(changes),
                          n_series=len(history.series), analysed=result.analysed,
-                         from_cache=result.from_cache, pages_written=writer.written,
+                         from_cache=result.from_cache, appended=result.appended,
+                         pages_written=writer.written,
                          pages_kept=writer.kept, regressions_listed=listed,
-                         compare_pages=compare_pages,
-                         times=PartTimes(asv_wall=wall1 - wall0 if options.run_asv else 0.0,
+                         compare_pages=compare_pages, site=site,
+                         times=PartTimes(asv_wall=wall1 - wall0 if options.site == "asv" else 0.0,
                                          asv_cpu=cpu1 - cpu0,
                                          perfwatch_wall=time.perf_counter() - wall1,
                                          perfwatch_cpu=time.process_time() - own1))

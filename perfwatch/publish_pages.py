@@ -22,7 +22,7 @@ import plotly
 from perfwatch import analysis
 from perfwatch.adapters.asv_config import AsvConfig
 from perfwatch.adapters.asv_results import scan_results_dir
-from perfwatch.adapters.publish_cache import PageManifest, sources_hash
+from perfwatch.adapters.publish_cache import PageManifest, sources_hash, write_in_place
 from perfwatch.model import Change, Comparison, FloatArray, Series, SeriesKey
 from perfwatch.report import pages, plots
 from perfwatch.report.levels import Segment
@@ -62,9 +62,7 @@ class PageWriter:
         if self.manifest.fresh(rel, digest, self.root):
             self.kept += 1
             return
-        path = self.root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render(), encoding="utf-8")
+        write_in_place(self.root / rel, render())
         self.manifest.record(rel, digest)
         self.written += 1
 
@@ -231,8 +229,7 @@ def write_overview(config: AsvConfig, history: analysis.History, changes: Sequen
              for name in others]
     machines = sorted({s.key.machine for s in history.series})
     path = root / "index.html"
-    path.write_text(pages.overview_page(findings, project=config.project, machines=machines,
+    write_in_place(path, pages.overview_page(findings, project=config.project, machines=machines,
                                         n_series=len(history.series),
-                                        n_commits=len(history.commits), extra_links=links),
-                    encoding="utf-8")
+                                        n_commits=len(history.commits), extra_links=links))
     return path

@@ -44,7 +44,7 @@ from perfwatch.model import FloatArray
 if TYPE_CHECKING:  # avoids an import cycle at run time
     from perfwatch.adapters.asv_results import BenchmarkResult, ResultsFile
 
-__all__ = ["CACHE_FORMAT", "CACHE_VERSION", "MAX_SEGMENTS", "active", "cache_dir",
+__all__ = ["CACHE_FORMAT", "CACHE_VERSION", "MAX_SEGMENTS", "active", "cache_dir", "forget",
            "load_machine_files", "persistent"]
 
 CACHE_FORMAT = "perfwatch-results-cache"
@@ -104,7 +104,7 @@ def load_machine_files(results_dir: Path, machine_dir: Path, machine: str,
     cached: dict[_Stamp, ResultsFile] = {}
     unusable = False
     for seg in segments:
-        found = _read(seg, machine_dir, machine)
+        found = _read_memo(seg, machine_dir, machine)
         unusable |= found is None
         cached.update(found or {})
     try:
@@ -122,13 +122,13 @@ def load_machine_files(results_dir: Path, machine_dir: Path, machine: str,
     stale = unusable or len(cached) + len(fresh) != len(paths)
     try:
         if stale or len(segments) >= MAX_SEGMENTS:
-            _write(folder / "seg-0.npz", list(zip(stamps, out, strict=True)))
+            _write_memo(folder / "seg-0.npz", list(zip(stamps, out, strict=True)))
             for seg in segments:
                 if seg.name != "seg-0.npz":
                     seg.unlink()
         elif fresh:
             n = _segment_number(segments[-1]) + 1 if segments else 0
-            _write(folder / f"seg-{n}.npz", fresh)
+            _write_memo(folder / f"seg-{n}.npz", fresh)
     except OSError:
         pass  # a read-only results directory: no cache, same results
     return out
@@ -195,6 +195,36 @@ def _write(path: Path, entries: list[tuple[_Stamp, ResultsFile]]) -> None:
 
 
 # ------------------------------------------------------------------ reading
+
+
+# Segments decoded in this process, by (path, size, mtime): a use case that scans the
+# results directory twice (publish: asv's site and perfwatch's history) decodes once.
+_MEMO: dict[tuple[str, int, int], dict[_Stamp, ResultsFile] | None] = {}
+
+
+def _read_memo(path: Path, machine_dir: Path, machine: str
+               ) -> dict[_Stamp, ResultsFile] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    if key not in _MEMO:
+        if len(_MEMO) > 4 * MAX_SEGMENTS:
+            _MEMO.clear()
+        _MEMO[key] = _read(path, machine_dir, machine)
+    return _MEMO[key]
+
+
+def _write_memo(path: Path, entries: list[tuple[_Stamp, ResultsFile]]) -> None:
+    _write(path, entries)
+    st = path.stat()
+    _MEMO[(str(path), st.st_size, st.st_mtime_ns)] = dict(entries)
+
+
+def forget() -> None:
+    """Drop this process' memo of decoded segments (the next scan reads them from disk)."""
+    _MEMO.clear()
 
 
 def _read(path: Path, machine_dir: Path, machine: str) -> dict[_Stamp, ResultsFile] | None:

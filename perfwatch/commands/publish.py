@@ -11,7 +11,7 @@ from typing import Any
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from perfwatch.adapters.asv_config import find_config, load_asv_config
-from perfwatch.publish import CompareRequest, PublishOptions, PublishReport, publish
+from perfwatch.publish import CompareRequest, PublishOptions, PublishReport, SiteMode, publish
 
 __all__ = ["DEFAULT_SEED", "add_parser", "run"]
 
@@ -21,18 +21,25 @@ DEFAULT_SEED = 20261126
 def add_parser(subparsers: Any) -> None:
     p: argparse.ArgumentParser = subparsers.add_parser(
         "publish",
-        help="asv publish, plus perfwatch's findings and pages",
-        description="Run `asv publish` with the same configuration, list perfwatch's "
-        "regressions on asv's regressions page, and write perfwatch's pages to "
-        "<html_dir>/perfwatch/. Republishing re-analyses only the series that changed.",
+        help="asv's dashboard, plus perfwatch's findings and pages",
+        description="Write asv's dashboard (the files `asv publish` writes, by perfwatch's "
+        "own incremental writer; --asv-publish runs the real `asv publish` instead), list "
+        "perfwatch's regressions on asv's regressions page, and write perfwatch's pages to "
+        "<html_dir>/perfwatch/. Republishing re-reads only new result files, re-analyses "
+        "only the series that changed and rewrites only the files that changed.",
     )
     p.add_argument("--config", type=Path, default=None, metavar="FILE",
                    help="asv.conf.json (default: the one in the current directory)")
     p.add_argument("--machine", default=None, metavar="NAME", help="only this machine")
     p.add_argument("--compare", nargs=2, action="append", default=[], metavar=("BASE", "HEAD"),
                    help="also write a comparison page of HEAD against BASE (repeatable)")
-    p.add_argument("--no-asv", action="store_true",
-                   help="do not run `asv publish`: refresh perfwatch's pages only")
+    site = p.add_mutually_exclusive_group()
+    site.add_argument("--asv-publish", action="store_true",
+                      help="run the real `asv publish` (slow: it rewrites everything) instead "
+                      "of perfwatch's writer of asv's site")
+    site.add_argument("--no-asv", action="store_true",
+                      help="do not write asv's site: refresh perfwatch's pages and asv's "
+                      "regressions only")
     p.add_argument("--quiet", action="store_true", help="no progress display")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=argparse.SUPPRESS)
     p.set_defaults(func=run)
@@ -50,6 +57,10 @@ def _summary(report: PublishReport, seconds: float) -> list[str]:
         f"perfwatch overview: {report.overview}",
     ]
     lines += [f"comparison page: {p}" for p in report.compare_pages]
+    if report.site is not None:
+        s = report.site
+        lines.append(f"asv site: {s.graphs} graphs; {s.written} files written, {s.kept} "
+                     f"unchanged, {s.removed} removed")
     t = report.times
     asv = (f"asv publish {t.asv_wall:.1f} s ({t.asv_cpu:.1f} s CPU)" if t.asv_wall
            else "asv publish not run")
@@ -60,7 +71,8 @@ def _summary(report: PublishReport, seconds: float) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     config = load_asv_config(find_config(args.config, cwd=Path.cwd()))
-    options = PublishOptions(run_asv=not args.no_asv, machine=args.machine, seed=args.seed,
+    mode: SiteMode = "asv" if args.asv_publish else "none" if args.no_asv else "perfwatch"
+    options = PublishOptions(site=mode, machine=args.machine, seed=args.seed,
                              compares=tuple(CompareRequest(b, h) for b, h in args.compare))
     start = time.perf_counter()
     show = not args.quiet and sys.stderr.isatty()

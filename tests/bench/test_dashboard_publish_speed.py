@@ -64,7 +64,7 @@ def test_perfwatch_part_cold(benchmark: Any, project: AsvProject) -> None:
         shutil.rmtree(project.html_dir / "perfwatch", ignore_errors=True)
         _forget()
 
-    _once(benchmark, lambda: publish(config, options=PublishOptions(run_asv=False)), cold)
+    _once(benchmark, lambda: publish(config, options=PublishOptions(site="none")), cold)
 
 
 def test_perfwatch_part_after_one_new_commit(benchmark: Any, project: AsvProject) -> None:
@@ -72,8 +72,8 @@ def test_perfwatch_part_after_one_new_commit(benchmark: Any, project: AsvProject
     state = [project]
 
     def grow() -> None:
-        publish(config, options=PublishOptions(run_asv=False))  # warm caches
+        publish(config, options=PublishOptions(site="none"))  # warm caches
         state[0] = add_commit(state[0], np.random.default_rng(len(state[0].shas)))
         _forget()
 
-    _once(benchmark, lambda: publish(config, options=PublishOptions(run_asv=False)), grow)
+    _once(benchmark, lambda: publish(config, options=PublishOptions(site="none")), grow)

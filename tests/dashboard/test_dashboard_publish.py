@@ -99,9 +99,9 @@ def test_changed_renderer_rewrites_pages(fresh_project: AsvProject,
     import perfwatch.publish as use_case
 
     config = load_asv_config(fresh_project.config)
-    publish(config, options=PublishOptions(seed=1, run_asv=False))
+    publish(config, options=PublishOptions(seed=1, site="none"))
     monkeypatch.setattr(use_case, "renderer_id", lambda: "another renderer")
-    again = publish(config, options=PublishOptions(seed=1, run_asv=False))
+    again = publish(config, options=PublishOptions(seed=1, site="none"))
     assert again.analysed == 0 and again.pages_written == again.n_series + 4
 
 
@@ -109,8 +109,8 @@ def test_republish_unchanged_reanalyses_nothing(fresh_project: AsvProject) -> No
     config = load_asv_config(fresh_project.config)
     # once more first: in a shared working tree the detector's sources may have changed since
     # the session's publish (a changed detector or renderer must re-analyse and re-render)
-    publish(config, options=PublishOptions(seed=1, run_asv=False))
-    again = publish(config, options=PublishOptions(seed=1, run_asv=False))
+    publish(config, options=PublishOptions(seed=1, site="none"))
+    again = publish(config, options=PublishOptions(seed=1, site="none"))
     assert again.analysed == 0 and again.pages_written == 0
     assert again.pages_kept == again.n_series + 4  # series pages + 4 hardware pages
     flame = fresh_project.html_dir / "perfwatch" / "profiles"
@@ -120,11 +120,13 @@ def test_republish_unchanged_reanalyses_nothing(fresh_project: AsvProject) -> No
 def test_republish_after_new_commit(fresh_project: AsvProject) -> None:
     grown = add_commit(fresh_project, np.random.default_rng(99))
     seen: dict[str, tuple[int, int]] = {}
-    report = publish(load_asv_config(grown.config), options=PublishOptions(seed=1),
+    report = publish(load_asv_config(grown.config), options=PublishOptions(seed=1, site="asv"),
                      progress=lambda stage, done, total: seen.__setitem__(stage, (done, total)))
     assert seen == {"asv publish": (1, 1), "load results": (1, 1), "analyse": (8, 8),
                     "pages": (8, 8)}
-    assert report.analysed == report.n_series  # every series got a new point
+    # every series got a new point: extended from the cache (or analysed, when the detector
+    # changed since the session's publish in a shared working tree)
+    assert report.analysed + report.appended == report.n_series
     assert report.pages_written == report.n_series + 4
     index = json.loads((grown.html_dir / "index.json").read_text())
     assert grown.shas[-1] in index["revision_to_hash"].values()  # asv re-published
@@ -153,25 +155,6 @@ def test_cli_publish_bad_config(tmp_path: Path, capsys: object) -> None:
     assert main(["publish", "--config", str(bad)]) == 2
     err = capsys.readouterr().err  # type: ignore[attr-defined]
     assert "no 'repo' given" in err and "add \"repo\"" in err
-
-
-def test_cached_detection_equals_perfwatch_detect(published: Published, tmp_path: Path) -> None:
-    from perfwatch import analysis
-    from perfwatch.adapters.publish_cache import DetectionCache
-    from perfwatch.publish import detect_cached, detector_id
-
-    p = published.project
-    history = analysis.load_history(p.results_dir, p.repo, branch="main", machine=None)
-    plain = analysis.detect_history(history, rng=np.random.default_rng(1))
-    cache = DetectionCache(tmp_path / "cache", detector_id())
-    first = detect_cached(history, cache, rng=np.random.default_rng(1))
-    cache.save()
-    again = DetectionCache(tmp_path / "cache", detector_id())
-    assert detect_cached(history, again, rng=np.random.default_rng(1)) == first == plain
-    assert (again.hits, again.misses) == (len(history.series), 0)
-    other = DetectionCache(tmp_path / "cache", "another-detector")
-    detect_cached(history, other, rng=np.random.default_rng(1))
-    assert other.hits == 0  # a changed detector never reuses old results
 
 
 def test_asv_failure_keeps_perfwatch_pages(fresh_project: AsvProject) -> None:

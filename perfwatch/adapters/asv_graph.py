@@ -1,0 +1,250 @@
+"""asv's graphs (``asv/graph.py``, asv 0.6), built fast for a large history.
+
+:class:`Graph` gives exactly what :class:`asv.graph.Graph` gives (``path``,
+``add_data_point``, ``get_data``: the mean of several results at one revision, None/NaN
+as missing, parameterised benchmarks as lists, missing edges trimmed the way asv trims
+them) without asv's per-point overhead: a graph's path is computed once per parameter
+set, not once per data point, and ``get_data`` is computed once. The tests compare it
+with asv's own class on random data. Step detection, when asked for, is asv's own.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterator
+from typing import Any
+
+__all__ = ["Graph", "GraphSet", "ParamSet", "summary_data", "trim_edges"]
+
+
+def _is_na(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _mean_na(values: list[Any]) -> Any:
+    """asv's ``util.mean_na``, same arithmetic (so the same bits)."""
+    kept = [x for x in values if not _is_na(x)]
+    return sum(kept) / len(kept) if kept else None
+
+
+class ParamSet:
+    """One set of graph parameters (machine, environment, branch ...) and its path part."""
+
+    def __init__(self, params: dict[str, Any]) -> None:
+        from asv.util import sanitize_filename
+
+        self.params = params
+        parts = []
+        for key, val in params.items():
+            part = f"{key}-null" if val is None else f"{key}-{val}" if val else f"{key}"
+            parts.append(sanitize_filename(part))
+        parts.sort()
+        self.prefix = os.path.join("graphs", *parts)
+
+
+def trim_edges(val: list[Any]) -> list[Any]:
+    """asv's trimming of ``get_data``: drop revisions without data at both ends (asv's
+    loop keeps one trailing empty revision when only empty ones follow the first)."""
+    i = next((i for i, item in enumerate(val) if any(not _is_na(v) for v in item[1])),
+             len(val))
+    j = i
+    for j in range(len(val) - 1, i, -1):
+        if any(not _is_na(v) for v in val[j][1]):
+            break
+    return val[i:j + 1]
+
+
+class Graph:
+    """One line of asv's plots: a benchmark on one parameter set (asv.graph.Graph).
+
+    Points are collected as they come (``add_data_point``) and averaged per revision once,
+    in ``get_data``, in the order they were added (the order of asv's arithmetic).
+    """
+
+    def __init__(self, benchmark_name: str, params: dict[str, Any], path: str) -> None:
+        self.benchmark_name = benchmark_name
+        self.params = params
+        self.path = path
+        self.n_series: int | None = None
+        self.scalar_series = True
+        self._raw: list[tuple[int, Any, Any]] = []  # (revision, values | None, weights)
+        self._data: list[Any] | None = None
+        self._steps: Any = None
+        # where the points came from (perfwatch's use: which series the graph is)
+        self.machine: str | None = None
+        self.branch: str | None = None
+        self.envs: set[str] = set()
+
+    def add_data_point(self, revision: int, value: Any, weight: Any = None) -> None:
+        self._data = None
+        if _is_na(value):
+            self._raw.append((revision, None, None))
+            return
+        if not hasattr(value, "__len__"):
+            value, weight = [value], [weight]
+        else:
+            self.scalar_series = False
+        if self.n_series is None:
+            self.n_series = len(value)
+        elif len(value) != self.n_series:
+            raise ValueError("Mismatching number of data series in graph")
+        self._raw.append((revision, value, [None] * len(value) if weight is None else weight))
+
+    @property
+    def data_points(self) -> dict[int, list[Any]]:
+        """asv's ``data_points``: the values added at each revision."""
+        out: dict[int, list[Any]] = {}
+        for rev, value, _w in self._raw:
+            out.setdefault(rev, [])
+            if value is not None:
+                out[rev].append(value)
+        return out
+
+    @property
+    def data_weights(self) -> dict[int, list[Any]]:
+        out: dict[int, list[Any]] = {}
+        for rev, value, weight in self._raw:
+            out.setdefault(rev, [])
+            if value is not None:
+                out[rev].append(weight)
+        return out
+
+    @staticmethod
+    def _mean_axis0(rows: list[Any], n: int) -> list[Any]:
+        if not rows:
+            return [None] * n
+        if len(rows) == 1:
+            return [None if _is_na(x) else (0 + x) / 1 for x in rows[0]]  # sum([x]) / 1
+        return [_mean_na([x[j] for x in rows]) for j in range(n)]
+
+    def get_data(self) -> list[Any]:
+        """asv's ``Graph.get_data``: sorted (revision, value, weight), edges trimmed."""
+        if self._data is not None:
+            return self._data
+        if self.n_series is None:
+            self.n_series = 1
+        if self.scalar_series and len({r for r, _v, _w in self._raw}) == len(self._raw):
+            self._data = self._scalar_data()
+            return self._data
+        n = self.n_series
+        values: dict[int, list[Any]] = {}
+        weights: dict[int, list[Any]] = {}
+        for rev, value, weight in self._raw:
+            if rev not in values:
+                values[rev], weights[rev] = [], []
+            if value is not None:
+                values[rev].append(value)
+                weights[rev].append(weight)
+        mean = self._mean_axis0
+        val = trim_edges([(k, mean(values[k], n), mean(weights[k], n)) for k in sorted(values)])
+        if self.scalar_series:
+            val = [(k, v[0], w[0]) for k, v, w in val]
+        self._data = val
+        return val
+
+    def _scalar_data(self) -> list[Any]:
+        """``get_data`` when every revision has at most one scalar value (the usual case)."""
+        val = []
+        for rev, value, weight in sorted(self._raw, key=lambda item: item[0]):
+            if value is None:
+                val.append((rev, None, None))
+                continue
+            x, w = value[0], weight[0]
+            val.append((rev, None if _is_na(x) else (0 + x) / 1,
+                        None if _is_na(w) else (0 + w) / 1))
+        i = next((i for i, item in enumerate(val) if item[1] is not None), len(val))
+        j = i
+        for j in range(len(val) - 1, i, -1):
+            if val[j][1] is not None:
+                break
+        return val[i:j + 1]
+
+    def detect_steps(self, pool: Any = None) -> None:
+        """asv's own step detection on this graph's data."""
+        from asv.graph import Graph as AsvGraph
+
+        twin = AsvGraph.__new__(AsvGraph)
+        twin.__dict__.update(benchmark_name=self.benchmark_name, params=self.params,
+                             path=self.path, n_series=self.n_series,
+                             scalar_series=self.scalar_series, data_points=self.data_points,
+                             data_weights=self.data_weights, _steps=None)
+        twin.detect_steps(pool)
+        self._steps = twin.get_steps()
+        if self.scalar_series:
+            self._steps = [self._steps]
+
+    def set_steps(self, steps: list[Any]) -> None:
+        """Steps found elsewhere: one list per data series (asv's format)."""
+        self._steps = steps
+
+    def get_steps(self) -> Any:
+        if self._steps is None:
+            self.detect_steps()
+        return self._steps[0] if self.scalar_series else self._steps
+
+
+class GraphSet:
+    """Graphs by path, in creation order, and by benchmark (asv.graph.GraphSet)."""
+
+    def __init__(self) -> None:
+        self._graphs: dict[str, Graph] = {}
+        self._groups: dict[str, list[Graph]] = {}
+        self._by_key: dict[tuple[int, str], Graph] = {}
+        self._names: dict[str, str] = {}
+        self._sets: dict[tuple[tuple[str, Any], ...], ParamSet] = {}
+
+    def group(self, params: dict[str, Any]) -> ParamSet:
+        key = tuple(params.items())
+        found = self._sets.get(key)
+        if found is None:
+            found = self._sets[key] = ParamSet(params)
+        return found
+
+    def get_graph(self, params: ParamSet, benchmark_name: str) -> Graph:
+        found = self._by_key.get((id(params), benchmark_name))
+        if found is not None:
+            return found
+        name = self._names.get(benchmark_name)
+        if name is None:
+            from asv.util import sanitize_filename
+
+            name = self._names[benchmark_name] = sanitize_filename(benchmark_name)
+        path = os.path.join(params.prefix, name)
+        graph = self._graphs.get(path)
+        if graph is None:
+            graph = self._graphs[path] = Graph(benchmark_name, params.params, path)
+            self._groups.setdefault(benchmark_name, []).append(graph)
+        self._by_key[(id(params), benchmark_name)] = graph
+        return graph
+
+    def get_graph_group(self, benchmark_name: str) -> list[Graph]:
+        return self._groups.get(benchmark_name, [])
+
+    def __iter__(self) -> Iterator[tuple[str, Graph]]:
+        return iter(self._graphs.items())
+
+    def __len__(self) -> int:
+        return len(self._graphs)
+
+
+def _geom1(y: Any) -> Any:
+    """asv's ``geom_mean_na([y])`` (same operations)."""
+    prod = 1.0 * abs(y) ** 1.0
+    return prod if (0 + y) >= 0 else -prod
+
+
+def summary_data(graphs: list[Graph]) -> list[list[Any]]:
+    """The points of asv's summary graph of ``graphs`` (``graph.make_summary_graph``).
+
+    One scalar graph (the usual case) takes a direct path with asv's arithmetic; several
+    graphs go through asv's own function.
+    """
+    from asv.graph import make_summary_graph, resample_data
+
+    if len(graphs) != 1 or not graphs[0].scalar_series:
+        return [[k, v] for k, v, _w in make_summary_graph(graphs).get_data()]
+    val = [(k, None if _is_na(v) else _geom1(v)) for k, v, _w in graphs[0].get_data()]
+    val = resample_data(val)
+    kept = trim_edges([(k, [None if _is_na(v) else (0 + v) / 1]) for k, v in val])
+    return [[k, v[0]] for k, v in kept]

@@ -1,0 +1,190 @@
+"""Caches of the asv site writer (:mod:`perfwatch.adapters.asv_site`).
+
+- :class:`HeaderCache`: what the site needs from each result file besides the values
+  perfwatch's results cache already holds: the commit, asv's ``date``, ``params``,
+  ``env_vars`` and asv's step-detection weight of every result (``2 / |ci_99_b - ci_99_a|``,
+  asv's ``_stats.get_weight``). Keyed by file path, size and mtime, so after a new commit
+  only the new file is read. Stored as JSON in ``<results_dir>/.perfwatch/asv-site-headers.v1``.
+- :class:`OutputManifest`: the hash of every file the writer produced, so an unchanged
+  output is not rewritten and an output the site no longer has is removed. Stored in
+  ``<results_dir>/.perfwatch/asv-site-outputs.v1``.
+
+No ``.json`` suffix: asv reads every ``*.json`` under the results directory. A file of
+another version, or a corrupt one, is ignored (rebuilt).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from perfwatch.adapters.publish_cache import write_in_place
+from perfwatch.errors import ResultsFormatError
+
+__all__ = ["CACHE_VERSION", "FileHeader", "HeaderCache", "OutputManifest"]
+
+CACHE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class FileHeader:
+    """One asv result file as ``asv publish`` uses it for the site (values aside)."""
+
+    commit_hash: str
+    date: Any  # asv's raw ``date`` (a JavaScript timestamp, or null)
+    params: dict[str, Any]
+    env_vars: dict[str, Any]
+
+
+def _weight(a: Any, b: Any) -> float | None:
+    """asv's ``_stats.get_weight`` for one result."""
+    if not isinstance(a, int | float) or not isinstance(b, int | float):
+        return None
+    if math.isinf(a) or math.isinf(b) or b == a:
+        return None
+    return 2 / abs(b - a)
+
+
+def _weights(columns: list[Any], rows: dict[str, Any]) -> dict[str, list[float | None] | None]:
+    try:
+        ia, ib = columns.index("stats_ci_99_a"), columns.index("stats_ci_99_b")
+    except ValueError:
+        return {name: None for name in rows}
+    out: dict[str, list[float | None] | None] = {}
+    for name, row in rows.items():
+        a = row[ia] if ia < len(row) else None
+        b = row[ib] if ib < len(row) else None
+        if not isinstance(a, list) or not isinstance(b, list):
+            out[name] = None  # asv: no stats for this benchmark
+            continue
+        out[name] = [_weight(x, y) for x, y in zip(a, b, strict=False)]
+    return out
+
+
+def _parse(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        entry = {"commit": str(data["commit_hash"]), "date": data.get("date"),
+                 "params": dict(data["params"]), "env_vars": dict(data.get("env_vars") or {})}
+        entry["weights"] = _weights(list(data["result_columns"]), dict(data["results"]))
+        return entry
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise ResultsFormatError(f"{path}: cannot read the asv result file ({err})",
+                                 hint="delete it and re-run asv for its commit, or run "
+                                 "`perfwatch publish --asv-publish` to see asv's own error",
+                                 path=path) from None
+
+
+def _load(path: Path, kind: str) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("version") != CACHE_VERSION \
+            or data.get("kind") != kind or not isinstance(data.get("entries"), dict):
+        return {}
+    return dict(data["entries"])
+
+
+def _save(path: Path, kind: str, entries: dict[str, Any]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps({"version": CACHE_VERSION, "kind": kind, "entries": entries}),
+                       encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only results directory: no cache, same output
+
+
+class HeaderCache:
+    """:class:`FileHeader` per result file, read again only when the file changed.
+
+    The weights of a file are kept only once asked for (:meth:`weights`): the site needs
+    them for graphs of branches perfwatch does not analyse.
+    """
+
+    def __init__(self, results_dir: Path) -> None:
+        self.path = results_dir / ".perfwatch" / f"asv-site-headers.v{CACHE_VERSION}"
+        self._old = _load(self.path, "headers")
+        self._new: dict[str, Any] = {}
+        self._weights: dict[str, Any] = {}  # parsed in this run, until asked for
+        self.parsed = 0
+
+    def _entry(self, path: Path) -> dict[str, Any]:
+        key = str(path)
+        if key in self._new:
+            known: dict[str, Any] = self._new[key]
+            return known
+        st = path.stat()
+        stamp = f"{st.st_size}:{st.st_mtime_ns}"
+        entry = self._old.get(key)
+        if entry is None or entry.get("stamp") != stamp:
+            parsed = _parse(path)
+            self.parsed += 1
+            self._weights[key] = parsed.pop("weights")
+            entry = {"stamp": stamp, **parsed}
+        self._new[key] = entry
+        return entry
+
+    def get(self, path: Path) -> FileHeader:
+        entry = self._entry(path)
+        return FileHeader(commit_hash=entry["commit"], date=entry["date"],
+                          params=entry["params"], env_vars=entry["env_vars"])
+
+    def weights(self, path: Path) -> dict[str, list[float | None] | None]:
+        """asv's weight of every result of the file, per benchmark and combination."""
+        entry = self._entry(path)
+        if "weights" not in entry:
+            found = self._weights.get(str(path))
+            entry["weights"] = found if found is not None else _parse(path)["weights"]
+        weights: dict[str, list[float | None] | None] = dict(entry["weights"])
+        return weights
+
+    def save(self) -> None:
+        if self._new != self._old:
+            _save(self.path, "headers", self._new)
+
+
+class OutputManifest:
+    """Hashes of the files the site writer produced (paths relative to html_dir)."""
+
+    def __init__(self, results_dir: Path, html_dir: Path) -> None:
+        self.path = results_dir / ".perfwatch" / f"asv-site-outputs.v{CACHE_VERSION}"
+        self.html_dir = html_dir
+        entries = _load(self.path, "outputs")
+        # Outputs of another html_dir are not ours to trust.
+        self._old: dict[str, str] = (dict(entries.get("files", {}))
+                                     if entries.get("html_dir") == str(html_dir) else {})
+        self.extra: dict[str, Any] = (dict(entries.get("extra", {}))
+                                      if entries.get("html_dir") == str(html_dir) else {})
+        self._new: dict[str, str] = {}
+        self.written = 0
+        self.kept = 0
+
+    def write(self, rel: str, text: str) -> None:
+        """Write ``html_dir/rel`` unless it already holds exactly ``text``."""
+        digest = hashlib.sha1(text.encode()).hexdigest()
+        self._new[rel] = digest
+        path = self.html_dir / rel
+        if self._old.get(rel) == digest and path.is_file():
+            self.kept += 1
+            return
+        write_in_place(path, text)
+        self.written += 1
+
+    def remove_stale(self) -> int:
+        """Delete the outputs of the last run that this run did not produce."""
+        stale = set(self._old) - set(self._new)
+        for rel in stale:
+            (self.html_dir / rel).unlink(missing_ok=True)
+        return len(stale)
+
+    def save(self) -> None:
+        _save(self.path, "outputs", {"html_dir": str(self.html_dir), "files": self._new,
+                                     "extra": self.extra})

@@ -1,0 +1,176 @@
+"""Change points for publish, re-analysing only what changed (part of the publish use case).
+
+Per series, the cache (:mod:`perfwatch.adapters.detection_cache`, one ``.npz`` file in
+``<results_dir>/.perfwatch/``) keeps the detector's incremental state
+(:class:`perfwatch.stats.incremental.DetectionState`) under a digest of the detector's
+identity, the series key and its first ``n`` measured commits (shas and every sample).
+On a republish each series is, in this order:
+
+1. **unchanged** (a state for all its measured commits): its change points are reused;
+2. **grown** by at most :data:`MAX_APPEND` new commits after data the cache knows: the new
+   commits are added with :func:`perfwatch.stats.incremental.append_commit` (the
+   detector's incremental mode: the change points stay unless a screen over the recent
+   commits sees a possible shift, then the series is detected again in full);
+3. otherwise **analysed** in full, batched as ``perfwatch detect`` batches (same change
+   points as ``perfwatch detect``).
+
+The suite-level rules (Benjamini-Hochberg across the suite, suite-wide shifts) are
+:func:`perfwatch.analysis.changes_from`, redone each time. So a cold publish reports what
+``perfwatch detect`` reports; after appends a series' change points are those of the
+incremental detector, which may differ from a full re-detection of the grown history
+(alerts are not moved or retracted by later commits). Delete the cache for a full run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from perfwatch import analysis
+from perfwatch.adapters.detection_cache import load_cache, save_cache
+from perfwatch.detect_candidates import candidates_of, find_candidates
+from perfwatch.errors import ResultsFormatError
+from perfwatch.model import Change, Series
+from perfwatch.stats.batch import levels_matrix
+from perfwatch.stats.changepoint import ChangePoint
+from perfwatch.stats.incremental import DetectionState, append_commit
+from perfwatch.stats.levels import commit_levels, robust_scale
+
+__all__ = ["MAX_APPEND", "DetectOutcome", "cache_path", "detect_incremental", "prefix_digest"]
+
+MAX_APPEND = 3  # more new commits than this in one series: analysed in full
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class DetectOutcome:
+    changes: list[Change]
+    analysed: int  # series detected in full
+    appended: int  # series extended with the incremental detector
+    unchanged: int  # series whose state was reused as it is
+
+
+def cache_path(results_dir: Path) -> Path:
+    return results_dir / ".perfwatch" / "detect-states.v1.npz"
+
+
+def _measured(series: Series) -> list[int]:
+    return [i for i, s in enumerate(series.samples) if s.size]
+
+
+def prefix_digest(detector: str, series: Series, measured: list[int], n: int) -> str:
+    """Digest of the detector, the series' identity and its first ``n`` measured commits."""
+    h = hashlib.sha256(f"{detector}\0{series.key!r}\0{series.unit}\0"
+                       f"{series.direction.value}".encode())
+    picked = measured[:n]
+    h.update(" ".join(series.commits[i].sha for i in picked).encode())
+    arrays = [series.samples[i] for i in picked]
+    h.update(np.array([a.size for a in arrays], dtype="<i8").tobytes())
+    if arrays:
+        h.update(np.concatenate(arrays).astype("<f8", copy=False).tobytes())
+    return h.hexdigest()
+
+
+def _initial_state(series: Series, measured: list[int], points: list[ChangePoint]
+                   ) -> DetectionState | None:
+    """The incremental state a full detection leaves (None: the series cannot have one)."""
+    arrays = [series.samples[i] for i in measured]
+    if len(arrays) < 2:
+        return None
+    try:
+        if len({a.size for a in arrays}) == 1:
+            cube = np.stack(arrays)
+            if ((cube > 0) & (cube < np.inf)).all():  # as detect batches it
+                values, within = levels_matrix(cube[None])
+                lv, wse, log_scale = values[0], within[0], True
+                return DetectionState(lv, wse, log_scale, tuple(points), robust_scale(lv))
+        levels = commit_levels(arrays)
+    except ValueError:
+        return None
+    return DetectionState(levels.values, levels.within_se, levels.log_scale, tuple(points),
+                          robust_scale(levels.values))
+
+
+def _extend(state: DetectionState, series: Series, new: list[int]
+            ) -> DetectionState | None:
+    try:
+        for i in new:
+            state, _ = append_commit(state, np.asarray(series.samples[i], np.float64))
+    except ValueError:  # e.g. a non-positive median in a log-scale history
+        return None
+    return state
+
+
+def _load(path: Path) -> dict[str, DetectionState]:
+    try:
+        return load_cache(path)
+    except ResultsFormatError:
+        return {}  # unusable: rebuilt
+
+
+@dataclass
+class _Run:
+    detector: str
+    old: dict[str, DetectionState]
+    new: dict[str, DetectionState]
+    appended: int = 0
+    unchanged: int = 0
+
+    def reuse(self, s: Series) -> list[ChangePoint] | None:
+        """The series' change points from the cache (None: analyse it in full)."""
+        measured = _measured(s)
+        m = len(measured)
+        if m < 2:
+            return []
+        for back in range(MAX_APPEND + 1):
+            if m - back < 2:
+                break
+            state = self.old.get(prefix_digest(self.detector, s, measured, m - back))
+            if state is None or state.levels.size != m - back:
+                continue
+            if back:
+                state = _extend(state, s, measured[m - back:])
+                if state is None:
+                    return None
+                self.appended += 1
+            else:
+                self.unchanged += 1
+            self.new[prefix_digest(self.detector, s, measured, m)] = state
+            return list(state.changes)
+        return None
+
+
+def detect_incremental(history: analysis.History, path: Path, detector: str, *,
+                       rng: np.random.Generator, progress: Progress) -> DetectOutcome:
+    """Change points of ``history`` as :func:`perfwatch.analysis.detect_history` finds them,
+    re-analysing only the series the cache at ``path`` cannot extend (module docstring)."""
+    run = _Run(detector, _load(path), {})
+    total = len(history.series)
+    points: list[list[ChangePoint] | None] = [run.reuse(s) for s in history.series]
+    missing = [n for n, p in enumerate(points) if p is None]
+    progress("analyse", total - len(missing), total)
+    found = find_candidates([history.series[i] for i in missing], rng)
+    for n, cands in zip(missing, found, strict=True):
+        s = history.series[n]
+        pts = [c.point for c in cands]
+        points[n] = pts
+        measured = _measured(s)
+        state = _initial_state(s, measured, pts)
+        if state is not None:
+            run.new[prefix_digest(detector, s, measured, len(measured))] = state
+    progress("analyse", total, total)
+    if run.new.keys() != run.old.keys():
+        try:
+            save_cache(path, run.new)
+        except OSError:
+            pass  # a read-only results directory: no cache, same results
+    changes = analysis.changes_from(
+        (candidates_of(s, p or ()) for s, p in zip(history.series, points, strict=True)),
+        history)
+    return DetectOutcome(changes, len(missing), run.appended, run.unchanged)
+
