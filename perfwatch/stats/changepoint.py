@@ -11,7 +11,9 @@ Pipeline (see docs/statistics.md for the reasoning):
 4. pruning: each candidate is tested on its neighbouring segments (window-limited):
    significant as a shift and as a step on top of a local line, a jump rather than
    wander, at least one noise sd in size;
-5. excursions (a level that returns within 10 commits) and mode switching (alternating
+5. in a history whose level wanders as a random walk (its variogram rises with the
+   lag), each change must also stand out of the walk over short windows;
+   excursions (a level that returns within 10 commits) and mode switching (alternating
    between two levels) are dropped;
 6. each surviving change gets a search-corrected p-value, the relative change of the
    medians and a confidence interval.
@@ -28,6 +30,7 @@ from numpy.typing import NDArray
 from scipy import stats as sps
 
 from perfwatch.stats.candidates import CandidateTest, History, prune
+from perfwatch.stats.drift import drop_walks
 from perfwatch.stats.excursions import drop_excursions
 from perfwatch.stats.levels import (
     Levels,
@@ -87,6 +90,7 @@ def detect_levels(
     history = History.of(y, x, sd=noise.total, robust=robust, min_size=min_size,
                          max_pvalue=max_pvalue)
     tests = prune(history, cuts)
+    tests = drop_walks(x, tests, min_size, max_pvalue)
     tests = drop_excursions(y, tests, noise.total)
     return [_to_change(t, log_scale, confidence) for t in tests]
 
