@@ -30,7 +30,7 @@ from perfwatch import analysis, stats
 from perfwatch.adapters import asv_publish, asv_site, results_cache
 from perfwatch.adapters.asv_config import AsvConfig
 from perfwatch.adapters.asv_results import ResultsDir, scan_results_dir
-from perfwatch.adapters.publish_cache import PageManifest, series_hash, sources_hash
+from perfwatch.adapters.publish_cache import PageManifest, sources_hash
 from perfwatch.model import Change, SeriesKey
 from perfwatch.publish_detect import cache_path, detect_incremental
 from perfwatch.publish_pages import (
@@ -224,11 +224,15 @@ def _levels_for(history: analysis.History, segs: Mapping[SeriesKey, list[Segment
     return levels_for
 
 
-def _site(config: AsvConfig, result: _Analysis, segs: Mapping[SeriesKey, list[Segment]],
-          progress: Progress) -> asv_site.SiteReport:
+def _site(config: AsvConfig, options: PublishOptions, result: _Analysis,
+          segs: Mapping[SeriesKey, list[Segment]], progress: Progress) -> asv_site.SiteReport:
     progress("asv site", 0, 1)
     positions = {c.sha: i for i, c in enumerate(result.history.commits)}
-    report = asv_site.write_site(config, result.results, levels_for=_levels_for(
+    results = result.results
+    if options.machine is not None:  # asv's site shows every machine
+        with results_cache.persistent():
+            results = scan_results_dir(config.results_dir)
+    report = asv_site.write_site(config, results, levels_for=_levels_for(
         result.history, segs), positions=positions, localize=asv_publish.localize_index)
     progress("asv site", 1, 1)
     return report
@@ -239,7 +243,7 @@ class _Analysis:
     results: ResultsDir
     history: analysis.History
     changes: list[Change]
-    hashes: Mapping[SeriesKey, str]  # series_hash of each series
+    hashes: Mapping[SeriesKey, str]  # a digest of each series' data
     analysed: int
     from_cache: int
     appended: int
@@ -252,10 +256,9 @@ def _analyse(config: AsvConfig, options: PublishOptions, progress: Progress) -> 
         history = analysis.load_history(config.results_dir, config.local_repo(),
                                         branch=config.branch, machine=options.machine)
     progress("load results", 1, 1)
-    hashes = {s.key: series_hash(s) for s in history.series}
     outcome = detect_incremental(history, cache_path(config.results_dir), detector_id(),
                                  rng=np.random.default_rng(options.seed), progress=progress)
-    return _Analysis(rd, history, outcome.changes, hashes, outcome.analysed,
+    return _Analysis(rd, history, outcome.changes, outcome.digests, outcome.analysed,
                      outcome.appended + outcome.unchanged, outcome.appended)
 
 
@@ -271,7 +274,8 @@ def publish(config: AsvConfig, *, options: PublishOptions = PublishOptions(),
     for c in changes:
         by_key[c.key].append(c)
     segs = {s.key: segments(s, [c.index for c in by_key.get(s.key, [])]) for s in history.series}
-    site = _site(config, result, segs, progress) if options.site == "perfwatch" else None
+    site = _site(config, options, result, segs, progress) if options.site == "perfwatch" \
+        else None
     listed = _write_regressions(config, history, by_key, segs)
     writer = PageWriter(root, PageManifest(root / ".manifest"), renderer_id())
     write_series_pages(config, history, writer, by_key, segs, hashes, progress)

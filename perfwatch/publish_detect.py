@@ -34,13 +34,13 @@ from perfwatch import analysis
 from perfwatch.adapters.detection_cache import load_cache, save_cache
 from perfwatch.detect_candidates import candidates_of, find_candidates
 from perfwatch.errors import ResultsFormatError
-from perfwatch.model import Change, Series
+from perfwatch.model import Change, Series, SeriesKey
 from perfwatch.stats.batch import levels_matrix
 from perfwatch.stats.changepoint import ChangePoint
 from perfwatch.stats.incremental import DetectionState, append_commit
 from perfwatch.stats.levels import commit_levels, robust_scale
 
-__all__ = ["MAX_APPEND", "DetectOutcome", "cache_path", "detect_incremental", "prefix_digest"]
+__all__ = ["MAX_APPEND", "DetectOutcome", "cache_path", "detect_incremental"]
 
 MAX_APPEND = 3  # more new commits than this in one series: analysed in full
 
@@ -53,27 +53,41 @@ class DetectOutcome:
     analysed: int  # series detected in full
     appended: int  # series extended with the incremental detector
     unchanged: int  # series whose state was reused as it is
+    digests: dict[SeriesKey, str]  # per series: a digest of all its data (for page caching)
 
 
 def cache_path(results_dir: Path) -> Path:
     return results_dir / ".perfwatch" / "detect-states.v1.npz"
 
 
-def _measured(series: Series) -> list[int]:
-    return [i for i, s in enumerate(series.samples) if s.size]
+class _Digests:
+    """Digests of a series' first ``n`` measured commits (shas and every sample), with the
+    detector's identity and the series' key: the samples are concatenated once."""
 
+    def __init__(self, detector: str, series: Series) -> None:
+        self.series = series
+        self.measured = [i for i, a in enumerate(series.samples) if a.size]
+        arrays = [series.samples[i] for i in self.measured]
+        self.sizes = np.array([a.size for a in arrays], dtype="<i8")
+        self.flat = (np.concatenate(arrays).astype("<f8", copy=False) if arrays
+                     else np.empty(0, dtype="<f8"))
+        self.ends = np.cumsum(self.sizes)
+        self.shas = [series.commits[i].sha for i in self.measured]
+        self.head = (f"{detector}\0{series.key!r}\0{series.unit}\0"
+                     f"{series.direction.value}").encode()
 
-def prefix_digest(detector: str, series: Series, measured: list[int], n: int) -> str:
-    """Digest of the detector, the series' identity and its first ``n`` measured commits."""
-    h = hashlib.sha256(f"{detector}\0{series.key!r}\0{series.unit}\0"
-                       f"{series.direction.value}".encode())
-    picked = measured[:n]
-    h.update(" ".join(series.commits[i].sha for i in picked).encode())
-    arrays = [series.samples[i] for i in picked]
-    h.update(np.array([a.size for a in arrays], dtype="<i8").tobytes())
-    if arrays:
-        h.update(np.concatenate(arrays).astype("<f8", copy=False).tobytes())
-    return h.hexdigest()
+    def of(self, n: int) -> str:
+        h = hashlib.sha256(self.head)
+        h.update(" ".join(self.shas[:n]).encode())
+        h.update(self.sizes[:n].tobytes())
+        h.update(self.flat[:int(self.ends[n - 1]) if n else 0].tobytes())
+        return h.hexdigest()
+
+    def page(self) -> str:
+        """The digest of everything a series page shows of the series' data."""
+        h = hashlib.sha256(self.of(len(self.measured)).encode())
+        h.update(" ".join(c.sha for c in self.series.commits).encode())
+        return h.hexdigest()
 
 
 def _initial_state(series: Series, measured: list[int], points: list[ChangePoint]
@@ -121,26 +135,25 @@ class _Run:
     appended: int = 0
     unchanged: int = 0
 
-    def reuse(self, s: Series) -> list[ChangePoint] | None:
+    def reuse(self, d: _Digests) -> list[ChangePoint] | None:
         """The series' change points from the cache (None: analyse it in full)."""
-        measured = _measured(s)
-        m = len(measured)
+        m = len(d.measured)
         if m < 2:
             return []
         for back in range(MAX_APPEND + 1):
             if m - back < 2:
                 break
-            state = self.old.get(prefix_digest(self.detector, s, measured, m - back))
+            state = self.old.get(d.of(m - back))
             if state is None or state.levels.size != m - back:
                 continue
             if back:
-                state = _extend(state, s, measured[m - back:])
+                state = _extend(state, d.series, d.measured[m - back:])
                 if state is None:
                     return None
                 self.appended += 1
             else:
                 self.unchanged += 1
-            self.new[prefix_digest(self.detector, s, measured, m)] = state
+            self.new[d.of(m)] = state
             return list(state.changes)
         return None
 
@@ -151,18 +164,18 @@ def detect_incremental(history: analysis.History, path: Path, detector: str, *,
     re-analysing only the series the cache at ``path`` cannot extend (module docstring)."""
     run = _Run(detector, _load(path), {})
     total = len(history.series)
-    points: list[list[ChangePoint] | None] = [run.reuse(s) for s in history.series]
+    digests = [_Digests(detector, s) for s in history.series]
+    points: list[list[ChangePoint] | None] = [run.reuse(d) for d in digests]
     missing = [n for n, p in enumerate(points) if p is None]
     progress("analyse", total - len(missing), total)
     found = find_candidates([history.series[i] for i in missing], rng)
     for n, cands in zip(missing, found, strict=True):
-        s = history.series[n]
+        d = digests[n]
         pts = [c.point for c in cands]
         points[n] = pts
-        measured = _measured(s)
-        state = _initial_state(s, measured, pts)
+        state = _initial_state(d.series, d.measured, pts)
         if state is not None:
-            run.new[prefix_digest(detector, s, measured, len(measured))] = state
+            run.new[d.of(len(d.measured))] = state
     progress("analyse", total, total)
     if run.new.keys() != run.old.keys():
         try:
@@ -172,5 +185,6 @@ def detect_incremental(history: analysis.History, path: Path, detector: str, *,
     changes = analysis.changes_from(
         (candidates_of(s, p or ()) for s, p in zip(history.series, points, strict=True)),
         history)
-    return DetectOutcome(changes, len(missing), run.appended, run.unchanged)
+    return DetectOutcome(changes, len(missing), run.appended, run.unchanged,
+                         {d.series.key: d.page() for d in digests})
 

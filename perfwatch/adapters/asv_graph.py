@@ -91,6 +91,18 @@ class Graph:
             raise ValueError("Mismatching number of data series in graph")
         self._raw.append((revision, value, [None] * len(value) if weight is None else weight))
 
+    def add_scalar(self, revision: int, value: float | None) -> None:
+        """``add_data_point(revision, value)`` for one float (or None) without a weight."""
+        self._data = None
+        if _is_na(value):  # None or NaN: a missing point
+            self._raw.append((revision, None, None))
+            return
+        if self.n_series is None:
+            self.n_series = 1
+        elif self.n_series != 1:
+            raise ValueError("Mismatching number of data series in graph")
+        self._raw.append((revision, (value,), (None,)))
+
     @property
     def data_points(self) -> dict[int, list[Any]]:
         """asv's ``data_points``: the values added at each revision."""

@@ -194,17 +194,22 @@ def _load(ordered: Sequence[tuple[ResultsFile, FileHeader]], benchmarks: Mapping
         file_weights = weights_of(f) if on != [analysed] else {}
         for key in _result_keys(f, benchmarks):
             row = f.results[key]
-            value: Any = _compatible(row.values, row.combos, combos[key])
             raw = file_weights.get(key)
+            fast = scalar[key] and raw is None and row.combos == (None,)
+            value: Any = row.values[0] if fast else _compatible(row.values, row.combos,
+                                                                combos[key])
             weight: Any = None if raw is None else _compatible(raw, row.combos, combos[key])
-            if scalar[key]:
+            if scalar[key] and not fast:
                 value, weight = value[0], None if weight is None else weight[0]
             for group, branch in zip(groups, on, strict=True):
                 graph = graphs.get_graph(group, key)
                 if graph.machine is None:
                     graph.machine, graph.branch = f.machine, branch
                 graph.envs.add(f.env_name)
-                graph.add_data_point(rev, value, weight)
+                if fast:
+                    graph.add_scalar(rev, value)
+                else:
+                    graph.add_data_point(rev, value, weight)
     plist: list[dict[str, Any]] = []
     for _path, graph in graphs:
         if graph.params not in plist:

@@ -4,7 +4,7 @@
   so an unchanged page is neither rendered nor rewritten. The file carries a
   ``version``; a file of another version, or a corrupt one, is ignored (the cache starts
   empty) rather than trusted.
-- :func:`series_hash`, :func:`sources_hash`: content hashes for those digests.
+- :func:`sources_hash`: a code version for cache keys.
 - :func:`write_in_place`: overwrite a file without freeing its blocks (cheap).
 
 (Detection states are cached by :mod:`perfwatch.publish_detect`.)
@@ -19,24 +19,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from perfwatch.model import Series
-
-__all__ = ["PageManifest", "series_hash", "sources_hash", "write_in_place"]
+__all__ = ["PageManifest", "sources_hash", "write_in_place"]
 
 CACHE_VERSION = 1
-
-
-def series_hash(series: Series, *, salt: str = "") -> str:
-    """A content hash of a series: key, unit, commits and every sample, bit for bit."""
-    h = hashlib.sha256(salt.encode())
-    h.update(repr((series.key, series.unit, series.direction.value)).encode())
-    h.update(" ".join(c.sha for c in series.commits).encode())
-    h.update(np.array([s.size for s in series.samples], dtype="<i8").tobytes())
-    if series.samples:  # one buffer: hashing 300 small arrays one by one costs 10x more
-        h.update(np.concatenate(series.samples).astype("<f8", copy=False).tobytes())
-    return h.hexdigest()
 
 
 def sources_hash(paths: Iterable[Path]) -> str:

@@ -50,7 +50,8 @@ def _summary(report: PublishReport, seconds: float) -> list[str]:
     lines = [
         (f"perfwatch publish: {regressions} regressions, "
         f"{len(report.changes) - regressions} improvements in {report.n_series} series "
-        f"({report.analysed} analysed, {report.from_cache} from cache); "
+        f"({report.analysed} analysed, {report.appended} extended by new commits, "
+        f"{report.from_cache - report.appended} unchanged); "
         f"{report.pages_written} pages written, {report.pages_kept} unchanged; {seconds:.1f} s"),
         (f"asv regressions page lists {report.regressions_listed} series: "
         f"{report.html_dir / 'index.html'}#/regressions"),
