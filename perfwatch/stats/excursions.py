@@ -3,8 +3,10 @@
 Two nuisances look like pairs of steps to any segmentation:
 
 - an **excursion**: the level leaves and comes back to where it was within a few
-  commits (a spike several commits wide: a noisy runner, a batch of runs on another
-  machine). A change undone before it could persist is not reported;
+  commits (a spike several commits wide: a batch of runs on another machine). It is
+  dropped when its level is one the history visits around it as well (a second mode
+  that single commits land on now and then: :func:`visited_elsewhere`); an excursion
+  to a level seen nowhere else is a change and its revert, and both are reported;
 - **mode switching**: the history alternates between the same two levels again and
   again (bimodal benchmarks, two kinds of CI runners). Every switch is a step, but
   the benchmark did not change.
@@ -21,16 +23,18 @@ from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import stats as sps
 
 from perfwatch.stats.candidates import CandidateTest
 from perfwatch.stats.levels import fast_median
 
-__all__ = ["EXCURSION_MAX", "drop_excursions"]
+__all__ = ["EXCURSION_MAX", "VISIT_PVALUE", "drop_excursions", "visited_elsewhere"]
 
 FloatArray = NDArray[np.float64]
 
 EXCURSION_MAX = 10  # a level that holds for fewer commits (two minimum segments) and returns
 _RETURN_FRACTION = 0.25
+VISIT_PVALUE = 0.01  # as the step-on-a-line guard: 10x the detector's level
 
 
 def _returns(before: float, after: float, step_in: float, step_out: float, sd: float) -> bool:
@@ -48,6 +52,25 @@ def _return_flags(y: FloatArray, tests: Sequence[CandidateTest], sd: float) -> l
         after = fast_median(y[b.index : b.hi])
         flags.append(_returns(before, after, a.shift, b.shift, sd))
     return flags
+
+
+def visited_elsewhere(y: FloatArray, into: CandidateTest, back: CandidateTest, sd: float) -> bool:
+    """Whether the level of a short excursion is one the history visits around it too.
+
+    A second mode (another kind of runner, a slow path taken now and then) shows as
+    commits near the excursion's level among the commits before and after it; with
+    one level and noise of sd ``sd``, a commit is nearer the excursion's level than
+    its own with probability ``p0 = Phi(-delta / (2 sd))``. Visited elsewhere: the
+    count of such commits is improbable under ``p0`` (binomial, at the level of the
+    nuisance guards, ``VISIT_PVALUE``).
+    """
+    level = fast_median(y[into.index : back.index])
+    others = np.concatenate([y[into.lo : into.index], y[back.index : back.hi]])
+    base = fast_median(others)
+    delta = abs(level - base)
+    nearer = int(np.count_nonzero(np.abs(others - level) < np.abs(others - base)))
+    p0 = float(sps.norm.sf(delta / (2.0 * sd)))
+    return float(sps.binom.sf(nearer - 1, others.size, p0)) <= VISIT_PVALUE
 
 
 def drop_excursions(
@@ -70,7 +93,8 @@ def drop_excursions(
         # flags[i:j] all return: changes i .. j alternate between two levels
         if j - i >= 2:
             drop.update(range(i, j + 1))
-        elif kept[i + 1].index - kept[i].index < EXCURSION_MAX:
+        elif (kept[i + 1].index - kept[i].index < EXCURSION_MAX
+              and visited_elsewhere(y, kept[i], kept[i + 1], sd)):
             drop.update((i, i + 1))
         i = j
     return [t for k, t in enumerate(kept) if k not in drop]

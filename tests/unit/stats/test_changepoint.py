@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 
 from perfwatch.stats import ChangePoint, detect_change_points
+from perfwatch.stats.candidates import CandidateTest
 from perfwatch.stats.changepoint import MIN_SIZE
+from perfwatch.stats.excursions import visited_elsewhere
 
 
 def _history(rng: np.random.Generator, n: int, *, steps: dict[int, float] | None = None,
@@ -79,12 +81,28 @@ def test_spike_that_reverts_is_not_two_changes(rng: np.random.Generator, width: 
     assert detect_change_points(samples, rng=rng) == []
 
 
-def test_short_excursion_is_not_reported(rng: np.random.Generator) -> None:
-    """Eight commits on a 30% slower runner, then back: an excursion, not two changes."""
+def test_short_excursion_to_a_new_level_is_a_change_and_its_revert(
+        rng: np.random.Generator) -> None:
+    """Eight commits 30% slower, then back, at a level seen nowhere else: a regression
+    that was reverted, two changes."""
     samples = _history(rng, 200)
     for i in range(100, 108):
         samples[i] = samples[i] * 1.3
-    assert detect_change_points(samples, rng=rng) == []
+    cps = detect_change_points(samples, rng=rng)
+    assert [c.index for c in cps] == [100, 108]
+    assert cps[0].rel_change > 0.2 and cps[1].rel_change < -0.2
+
+
+def test_short_excursion_to_a_visited_level_is_not_reported(rng: np.random.Generator) -> None:
+    """A slower runner that single commits land on now and then (one in eight), and once
+    eight commits in a row: an excursion to a mode, not two changes."""
+    for _ in range(5):
+        samples = _history(rng, 200)
+        slow = rng.random(200) < 0.125
+        slow[100:108] = True
+        slow[92:100] = slow[108:116] = False
+        samples = [s * (1.3 if slow[i] else 1.0) for i, s in enumerate(samples)]
+        assert detect_change_points(samples, rng=rng) == []
 
 
 def test_mode_switching_is_not_reported(rng: np.random.Generator) -> None:
@@ -140,3 +158,14 @@ def test_non_finite_samples_are_ignored(rng: np.random.Generator) -> None:
     assert len(cps) == 1 and _near(cps, 40) is not None
     with pytest.raises(ValueError, match="finite"):
         detect_change_points(samples[:20] + [np.array([np.nan])], rng=rng)
+
+
+def test_an_excursion_level_visited_elsewhere_is_a_mode(rng: np.random.Generator) -> None:
+    y = rng.normal(0.0, 0.01, 200)
+    y[100:108] += 0.26
+    into = CandidateTest(100, 50, 108, 0.26, 0.01, 20.0, 0.0, 20.0, True)
+    back = CandidateTest(108, 100, 158, -0.26, 0.01, -20.0, 0.0, -20.0, True)
+    assert not visited_elsewhere(y, into, back, 0.01)
+    visits = np.flatnonzero(rng.random(200) < 0.125)
+    y[visits[(visits < 100) | (visits >= 108)]] += 0.26
+    assert visited_elsewhere(y, into, back, 0.01)
