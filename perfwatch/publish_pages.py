@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import plotly
@@ -108,8 +109,30 @@ def _series_page(config: AsvConfig, s: Series, changes: list[Change], segs: list
         date=dates[c.commit], url=commit_url(config, c.commit)) for c in changes]
     title = f"{s.key.label} on {s.key.machine}"
     fig = plots.series_spec(s, marks, segs, title=f"{title}: {_latest(changes)}")
+    for trace in fig["data"]:
+        _round_y(trace)
     return pages.series_page(fig, title=title, headlines=heads, n_commits=len(s.measured),
                              links=links)
+
+
+SIGNIFICANT = 7  # digits of a plotted value written to a page (hover text shows 4)
+
+
+def _round_y(trace: dict[str, Any]) -> None:
+    """Write long ``y`` lists with :data:`SIGNIFICANT` digits: JSON-encoding a float's
+    17-digit repr is most of a page's rendering time, and no plot shows more than 4."""
+    y = trace.get("y")
+    if not isinstance(y, list) or len(y) < 50:
+        return
+    arr = np.asarray(y, dtype=np.float64)
+    finite = np.isfinite(arr)
+    if not finite.any():
+        return
+    top = float(np.abs(arr[finite]).max())
+    if top == 0.0:
+        return
+    decimals = max(0, SIGNIFICANT - 1 - int(np.floor(np.log10(top))))
+    trace["y"] = np.round(arr, decimals).tolist()
 
 
 def _digest(renderer: str, *parts: object) -> str:

@@ -15,7 +15,7 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["Graph", "GraphSet", "ParamSet", "summary_data", "trim_edges"]
+__all__ = ["Graph", "GraphSet", "ParamSet", "summary_data", "summary_is_graph", "trim_edges"]
 
 
 def _is_na(value: Any) -> bool:
@@ -94,7 +94,7 @@ class Graph:
     def add_scalar(self, revision: int, value: float | None) -> None:
         """``add_data_point(revision, value)`` for one float (or None) without a weight."""
         self._data = None
-        if _is_na(value):  # None or NaN: a missing point
+        if value is None or math.isnan(value):  # a missing point
             self._raw.append((revision, None, None))
             return
         if self.n_series is None:
@@ -252,11 +252,26 @@ def summary_data(graphs: list[Graph]) -> list[list[Any]]:
     One scalar graph (the usual case) takes a direct path with asv's arithmetic; several
     graphs go through asv's own function.
     """
-    from asv.graph import make_summary_graph, resample_data
+    from asv.graph import RESAMPLED_POINTS, make_summary_graph, resample_data
 
     if len(graphs) != 1 or not graphs[0].scalar_series:
         return [[k, v] for k, v, _w in make_summary_graph(graphs).get_data()]
-    val = [(k, None if _is_na(v) else _geom1(v)) for k, v, _w in graphs[0].get_data()]
+    data = graphs[0].get_data()
+    if len(data) < RESAMPLED_POINTS:  # asv's arithmetic on one finite value y: y + 0.0
+        return [[k, None if v is None else v + 0.0] for k, v, _w in data]
+    val = [(k, None if _is_na(v) else _geom1(v)) for k, v, _w in data]
     val = resample_data(val)
     kept = trim_edges([(k, [None if _is_na(v) else (0 + v) / 1]) for k, v in val])
     return [[k, v[0]] for k, v in kept]
+
+
+def summary_is_graph(graphs: list[Graph]) -> bool:
+    """True when the summary graph of ``graphs`` has exactly the graph's own points: one
+    scalar graph, short enough not to be resampled, and no zero (asv's arithmetic turns
+    -0.0 into 0.0); then the summary file is the graph file's text."""
+    from asv.graph import RESAMPLED_POINTS
+
+    if len(graphs) != 1 or not graphs[0].scalar_series:
+        return False
+    data = graphs[0].get_data()
+    return len(data) < RESAMPLED_POINTS and all(v != 0.0 for _k, v, _w in data)

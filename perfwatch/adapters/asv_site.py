@@ -38,7 +38,13 @@ from typing import Any
 import numpy as np
 
 from perfwatch.adapters.asv_config import AsvConfig
-from perfwatch.adapters.asv_graph import Graph, GraphSet, summary_data
+from perfwatch.adapters.asv_graph import (
+    Graph,
+    GraphSet,
+    ParamSet,
+    summary_data,
+    summary_is_graph,
+)
 from perfwatch.adapters.asv_results import ResultsDir, ResultsFile
 from perfwatch.adapters.asv_site_cache import FileHeader, HeaderCache, OutputManifest
 from perfwatch.errors import ConfigError
@@ -183,6 +189,7 @@ def _load(ordered: Sequence[tuple[ResultsFile, FileHeader]], benchmarks: Mapping
     combos = {name: _combos(b) for name, b in benchmarks.items()}
     scalar = {name: not b["params"] for name, b in benchmarks.items()}
     tagged = set(repo.tag_dates)
+    memo: dict[tuple[int, str, str | None, tuple[str, ...]], list[Graph]] = {}
     for f, h in ordered:
         on = [b for b, commits in repo.branches.items() if h.commit_hash in commits]
         if not on and h.commit_hash in tagged:
@@ -192,29 +199,41 @@ def _load(ordered: Sequence[tuple[ResultsFile, FileHeader]], benchmarks: Mapping
         rev = repo.revisions[h.commit_hash]
         groups = [graphs.group(_graph_params(h, params, repo.branch_names[b])) for b in on]
         file_weights = weights_of(f) if on != [analysed] else {}
-        for key in _result_keys(f, benchmarks):
-            row = f.results[key]
-            raw = file_weights.get(key)
-            fast = scalar[key] and raw is None and row.combos == (None,)
-            value: Any = row.values[0] if fast else _compatible(row.values, row.combos,
-                                                                combos[key])
-            weight: Any = None if raw is None else _compatible(raw, row.combos, combos[key])
-            if scalar[key] and not fast:
-                value, weight = value[0], None if weight is None else weight[0]
-            for group, branch in zip(groups, on, strict=True):
-                graph = graphs.get_graph(group, key)
-                if graph.machine is None:
-                    graph.machine, graph.branch = f.machine, branch
-                graph.envs.add(f.env_name)
-                if fast:
-                    graph.add_scalar(rev, value)
-                else:
-                    graph.add_data_point(rev, value, weight)
+        keys = _result_keys(f, benchmarks)
+        for group, branch in zip(groups, on, strict=True):
+            targets = _targets(graphs, group, keys, f, branch, memo)
+            for key, graph in zip(keys, targets, strict=True):
+                row = f.results[key]
+                raw = file_weights.get(key)
+                if scalar[key] and raw is None and row.combos == (None,):
+                    graph.add_scalar(rev, row.values[0])
+                    continue
+                value: Any = _compatible(row.values, row.combos, combos[key])
+                weight: Any = None if raw is None else _compatible(raw, row.combos, combos[key])
+                if scalar[key]:
+                    value, weight = value[0], None if weight is None else weight[0]
+                graph.add_data_point(rev, value, weight)
     plist: list[dict[str, Any]] = []
     for _path, graph in graphs:
         if graph.params not in plist:
             plist.append(graph.params)
     return _Loaded(graphs, params, hash_to_date, plist)
+
+
+def _targets(graphs: GraphSet, group: ParamSet, keys: list[str], f: ResultsFile,
+             branch: str | None, memo: dict[tuple[int, str, str | None, tuple[str, ...]],
+                                          list[Graph]]) -> list[Graph]:
+    """The graphs ``f``'s results of ``keys`` go to on ``group``: looked up once per
+    parameter set, environment, branch and benchmark list (most files share them)."""
+    index = (id(group), f.env_name, branch, tuple(keys))
+    found = memo.get(index)
+    if found is None:
+        found = memo[index] = [graphs.get_graph(group, key) for key in keys]
+        for graph in found:
+            if graph.machine is None:
+                graph.machine, graph.branch = f.machine, branch
+            graph.envs.add(f.env_name)
+    return found
 
 
 def _graph_params(h: FileHeader, params: dict[str, set[Any]], branch_name: str
@@ -452,13 +471,17 @@ def write_site(config: AsvConfig, rd: ResultsDir, *, levels_for: LevelsFor,
     config.html_dir.mkdir(parents=True, exist_ok=True)
     _copy_template(config.html_dir, manifest, localize)
     asv_steps = 0
+    texts: dict[str, str] = {}
     for path, graph in loaded.graphs:
         asv_steps += _graph_steps(graph, _combos(benchmarks[graph.benchmark_name]),
                                   levels_for, config.branch, position)
-        manifest.write(f"{Path(path).as_posix()}.json", _graph_text(graph))
+        texts[path] = _graph_text(graph)
+        manifest.write(f"{Path(path).as_posix()}.json", texts[path])
     for name in sorted({g.benchmark_name for _p, g in loaded.graphs}):
         path = Path(AsvGraph.get_file_path({"summary": ""}, name)).as_posix()
-        manifest.write(f"{path}.json", _dump(summary_data(loaded.graphs.get_graph_group(name))))
+        group = loaded.graphs.get_graph_group(name)
+        manifest.write(f"{path}.json", texts[group[0].path] if summary_is_graph(group)
+                       else _dump(summary_data(group)))
     for path, rows in _summary_list(benchmarks, loaded.graphs).items():
         manifest.write(Path(path).as_posix(), _dump(rows))
     manifest.write("index.json", _dump(_index(conf, loaded, repo, benchmarks,

@@ -8,9 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-from perfwatch.adapters.asv_config import find_config, load_asv_config
+from perfwatch.adapters.asv_config import AsvConfig, find_config, load_asv_config
 from perfwatch.publish import CompareRequest, PublishOptions, PublishReport, SiteMode, publish
 
 __all__ = ["DEFAULT_SEED", "add_parser", "run"]
@@ -70,15 +68,17 @@ def _summary(report: PublishReport, seconds: float) -> list[str]:
     return lines
 
 
-def run(args: argparse.Namespace) -> int:
-    config = load_asv_config(find_config(args.config, cwd=Path.cwd()))
-    mode: SiteMode = "asv" if args.asv_publish else "none" if args.no_asv else "perfwatch"
-    options = PublishOptions(site=mode, machine=args.machine, seed=args.seed,
-                             compares=tuple(CompareRequest(b, h) for b, h in args.compare))
-    start = time.perf_counter()
-    show = not args.quiet and sys.stderr.isatty()
+def _with_progress_bars(config: AsvConfig, options: PublishOptions) -> PublishReport:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), disable=not show, transient=True) as bar:
+                  TimeElapsedColumn(), transient=True) as bar:
         tasks: dict[str, Any] = {}
 
         def progress(stage: str, done: int, total: int) -> None:
@@ -86,7 +86,19 @@ def run(args: argparse.Namespace) -> int:
                 tasks[stage] = bar.add_task(stage, total=total)
             bar.update(tasks[stage], completed=done, total=total)
 
-        report = publish(config, options=options, progress=progress)
+        return publish(config, options=options, progress=progress)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load_asv_config(find_config(args.config, cwd=Path.cwd()))
+    mode: SiteMode = "asv" if args.asv_publish else "none" if args.no_asv else "perfwatch"
+    options = PublishOptions(site=mode, machine=args.machine, seed=args.seed,
+                             compares=tuple(CompareRequest(b, h) for b, h in args.compare))
+    start = time.perf_counter()
+    if not args.quiet and sys.stderr.isatty():
+        report = _with_progress_bars(config, options)
+    else:  # rich is not even imported (a republish is short: its start-up counts)
+        report = publish(config, options=options)
     for line in _summary(report, time.perf_counter() - start):
         print(line)
     return 0

@@ -149,6 +149,20 @@ def test_cli_publish_and_compare_page(fresh_project: AsvProject, capsys: object)
     assert f'compare/{page.name}' in (fresh_project.html_dir / "perfwatch" / "index.html").read_text()
 
 
+def test_cli_publish_writes_asv_site_by_default(fresh_project: AsvProject,
+                                                capsys: object) -> None:
+    (fresh_project.html_dir / "index.json").unlink()
+    assert main(["publish", "--config", str(fresh_project.config), "--quiet"]) == 0
+    out = capsys.readouterr().out  # type: ignore[attr-defined]
+    assert "asv site: 6 graphs;" in out and "asv publish not run" in out
+    assert (fresh_project.html_dir / "index.json").is_file()
+
+
+def test_cli_publish_modes_exclusive(fresh_project: AsvProject) -> None:
+    with pytest.raises(SystemExit):
+        main(["publish", "--config", str(fresh_project.config), "--no-asv", "--asv-publish"])
+
+
 def test_cli_publish_bad_config(tmp_path: Path, capsys: object) -> None:
     bad = tmp_path / "asv.conf.json"
     bad.write_text('{"version": 1, "results_dir": "r"}')

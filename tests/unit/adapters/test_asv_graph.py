@@ -10,7 +10,7 @@ import pytest
 from asv.graph import Graph as AsvGraph
 from asv.graph import make_summary_graph
 
-from perfwatch.adapters.asv_graph import Graph, GraphSet, summary_data
+from perfwatch.adapters.asv_graph import Graph, GraphSet, summary_data, summary_is_graph
 
 PARAMS = {"machine": "box", "python": "3.11", "branch": "main", "env-X": None, "empty": ""}
 
@@ -59,6 +59,13 @@ def test_get_data_equals_asv(rng: np.random.Generator, n: int | None) -> None:
         assert (ours.n_series, ours.scalar_series) == (theirs.n_series, theirs.scalar_series)
 
 
+def test_negative_zero_summary_is_not_the_graph() -> None:
+    theirs, ours = _both("b", [(1, -0.0, None), (2, 1.0, None)])
+    assert not summary_is_graph([ours])
+    assert json.dumps(summary_data([ours])) == json.dumps(
+        [[k, v] for k, v, _w in make_summary_graph([theirs]).get_data()]) == "[[1, 0.0], [2, 1.0]]"
+
+
 def test_trailing_missing_revision_kept_as_asv_keeps_it() -> None:
     theirs, ours = _both("b", [(1, 2.0, None), (2, None, None), (3, float("nan"), None)])
     assert ours.get_data() == theirs.get_data() == [(1, 2.0, None), (2, None, None)]
@@ -71,6 +78,9 @@ def test_summary_equals_asv(rng: np.random.Generator, n_graphs: int) -> None:
         pairs = [_both("bench.time_x", _points(rng, n)) for _ in range(n_graphs)]
         want = [[k, v] for k, v, _w in make_summary_graph([t for t, _o in pairs]).get_data()]
         assert json.dumps(summary_data([o for _t, o in pairs])) == json.dumps(want)
+        if summary_is_graph([o for _t, o in pairs]):  # the summary file is the graph's text
+            own = [[k, v] for k, v, _w in pairs[0][1].get_data()]
+            assert json.dumps(own) == json.dumps(want)
 
 
 def test_long_history_is_resampled_as_asv_does(rng: np.random.Generator) -> None:
