@@ -19,6 +19,7 @@ noise sd or a quarter of the smaller of the two steps.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -26,9 +27,10 @@ from numpy.typing import NDArray
 from scipy import stats as sps
 
 from perfwatch.stats.candidates import CandidateTest
-from perfwatch.stats.levels import fast_median
+from perfwatch.stats.levels import fast_median, running_median5
 
-__all__ = ["EXCURSION_MAX", "VISIT_PVALUE", "drop_excursions", "visited_elsewhere"]
+__all__ = ["EXCURSION_MAX", "VISIT_PVALUE", "drop_excursions", "noise_could_make",
+           "visited_elsewhere"]
 
 FloatArray = NDArray[np.float64]
 
@@ -73,6 +75,28 @@ def visited_elsewhere(y: FloatArray, into: CandidateTest, back: CandidateTest, s
     return float(sps.binom.sf(nearer - 1, others.size, p0)) <= VISIT_PVALUE
 
 
+def noise_could_make(y: FloatArray, into: CandidateTest, back: CandidateTest) -> bool:
+    """Whether the history's own noise could make a stretch like the excursion.
+
+    ``q``: the share of the other commits that lie beyond half the excursion's step
+    from their running median (width 5), on its side (counted, so heavy tails and
+    variance changes count as they are; one added to count and total). A stretch of
+    ``L`` commits has a median beyond that half-way line by chance with probability
+    ``P(Binomial(L, q) >= L / 2)``, at any of the history's positions: when that is
+    above ``VISIT_PVALUE``, noise could have made it.
+    """
+    length = back.index - into.index
+    level = fast_median(y[into.index : back.index])
+    base = fast_median(np.concatenate([y[into.lo : into.index], y[back.index : back.hi]]))
+    dev = (y - running_median5(y)) * (1.0 if level > base else -1.0)
+    outside = np.ones(y.size, dtype=bool)
+    outside[into.index : back.index] = False
+    beyond = int(np.count_nonzero(dev[outside] > abs(level - base) / 2.0))
+    q = (beyond + 1) / (int(outside.sum()) + 1)
+    p_run = float(sps.binom.sf(math.ceil(length / 2) - 1, length, q))
+    return y.size * p_run > VISIT_PVALUE
+
+
 def drop_excursions(
     y: FloatArray, tests: Sequence[CandidateTest], sd: float
 ) -> list[CandidateTest]:
@@ -94,7 +118,8 @@ def drop_excursions(
         if j - i >= 2:
             drop.update(range(i, j + 1))
         elif (kept[i + 1].index - kept[i].index < EXCURSION_MAX
-              and visited_elsewhere(y, kept[i], kept[i + 1], sd)):
+              and (visited_elsewhere(y, kept[i], kept[i + 1], sd)
+                   or noise_could_make(y, kept[i], kept[i + 1]))):
             drop.update((i, i + 1))
         i = j
     return [t for k, t in enumerate(kept) if k not in drop]

@@ -34,6 +34,7 @@ SWITCH_TOLERANCE = 3.0  # a switch's size is the gap within 3 sds of a differenc
 SIZE_SPREAD = 2.0  # sd of the switches' sizes at most 2 sds of a difference (MAD of few)
 MIN_SWITCHES = 4  # two round trips: one trip out and back is an excursion, not a mode
 VALLEY_SDS = 4.0  # levels further than 4 noise sds from both modes are between them
+SETTLE_SPAN = 5  # agreed commits either side a disagreeing stretch is settled against
 MAX_BETWEEN = 1  # ... and at most one may be (a change caught mid-way, an outlier run)
 
 
@@ -74,8 +75,45 @@ def demode(y: FloatArray, robust: float) -> FloatArray | None:
     gap = _switch_gap(d, jumps, sd_diff)
     if gap is None:
         return None
+    upper = _walk(y, gap, tol, jumps)
+    # the walk backwards must find the same modes: a switch missed (its size off by an
+    # outlier run) leaves a walk in the wrong mode until the next switch, and the two
+    # walks then disagree over that stretch
+    backwards = _walk(y[::-1].copy(), gap, tol, (y.size - 2 - jumps)[::-1].copy())[::-1]
+    _settle(y, gap, upper, backwards)
+    modal = np.asarray(y - gap * upper, dtype=np.float64)
+    return modal if _has_valley(y, modal, gap, robust) else None
+
+
+def _settle(y: FloatArray, gap: float, upper: NDArray[np.bool_],
+            backwards: NDArray[np.bool_]) -> None:
+    """Where the two walks disagree, each commit takes the mode that puts its
+    mode-aware level nearer that of the agreed commits around the stretch (up to
+    ``SETTLE_SPAN`` on either side): in the upper mode when it lies more than half a
+    gap above them."""
+    differ = np.flatnonzero(upper != backwards)
+    if differ.size == 0:
+        return
+    agreed = upper == backwards
+    modal = y - gap * upper
+    breaks = np.flatnonzero(np.diff(differ) > 1)
+    for a, b in zip(differ[np.concatenate([[0], breaks + 1])].tolist(),
+                    (differ[np.concatenate([breaks, [differ.size - 1]])] + 1).tolist(), strict=True):
+        left = np.arange(max(0, a - SETTLE_SPAN), a)
+        right = np.arange(b, min(y.size, b + SETTLE_SPAN))
+        around = np.concatenate([left, right])
+        around = around[agreed[around]]
+        if around.size == 0:
+            continue
+        ref = float(np.median(modal[around]))
+        upper[a:b] = y[a:b] - ref > gap / 2.0
+
+
+def _walk(y: FloatArray, gap: float, tol: float, jumps: NDArray[np.intp]) -> NDArray[np.bool_]:
+    """The mode of each commit: the walk along ``y`` flipping at the switches."""
+    d = np.diff(y)
     upper = np.zeros(y.size, dtype=bool)
-    first = next(j for j in jumps if abs(abs(float(d[j])) - gap) <= tol)
+    first = next(j for j in jumps.tolist() if abs(abs(float(d[j])) - gap) <= tol)
     state = bool(d[first] < 0)  # in the upper mode before a first switch down
     pos = 0
     for j in jumps.tolist():
@@ -84,8 +122,7 @@ def demode(y: FloatArray, robust: float) -> FloatArray | None:
         if abs(abs(float(d[j])) - gap) <= tol and (d[j] > 0) != state:
             state = not state
     upper[pos:] = state
-    modal = np.asarray(y - gap * upper, dtype=np.float64)
-    return modal if _has_valley(y, modal, gap, robust) else None
+    return upper
 
 
 def _has_valley(y: FloatArray, modal: FloatArray, gap: float, robust: float) -> bool:

@@ -13,7 +13,7 @@ import pytest
 from perfwatch.stats import ChangePoint, detect_change_points
 from perfwatch.stats.candidates import CandidateTest
 from perfwatch.stats.changepoint import MIN_SIZE
-from perfwatch.stats.excursions import visited_elsewhere
+from perfwatch.stats.excursions import noise_could_make, visited_elsewhere
 
 
 def _history(rng: np.random.Generator, n: int, *, steps: dict[int, float] | None = None,
@@ -169,3 +169,15 @@ def test_an_excursion_level_visited_elsewhere_is_a_mode(rng: np.random.Generator
     visits = np.flatnonzero(rng.random(200) < 0.125)
     y[visits[(visits < 100) | (visits >= 108)]] += 0.26
     assert visited_elsewhere(y, into, back, 0.01)
+
+
+def test_an_excursion_heavy_tailed_noise_could_make_is_not_a_change(
+        rng: np.random.Generator) -> None:
+    into = CandidateTest(100, 50, 107, 0.02, 0.01, 5.0, 0.0, 5.0, True)
+    back = CandidateTest(107, 100, 157, -0.02, 0.01, -5.0, 0.0, -5.0, True)
+    heavy = 0.01 * np.abs(rng.standard_t(2, 300))  # one-sided heavy tail, as timings have
+    heavy[100:107] = 0.03 + 0.01 * np.abs(rng.standard_t(2, 7))
+    assert noise_could_make(heavy, into, back)
+    clean = rng.normal(0.0, 0.005, 300)
+    clean[100:107] += 0.04
+    assert not noise_could_make(clean, into, back)

@@ -52,3 +52,16 @@ def test_no_modes_in_plain_or_heavy_tailed_noise_or_one_step(rng: np.random.Gene
     spikes[::37] += rng.uniform(0.1, 0.5, spikes[::37].size)  # outlier runs of any size
     for y in (plain, heavy, step, spikes):
         assert demode(y, robust_scale(y)) is None
+
+
+def test_outlier_runs_of_any_height_leave_no_stuck_mode(rng: np.random.Generator) -> None:
+    """Single-commit outliers 75-130% high, one value per commit: whatever demode makes
+    of them, no stretch of ordinary commits is shifted by a gap."""
+    for _ in range(20):
+        y = rng.normal(0.0, 0.025, 200)
+        hits = rng.choice(np.arange(5, 195, 8), size=16, replace=False)
+        y[hits] += np.log1p(rng.uniform(0.75, 1.3, hits.size))
+        modal = demode(y, robust_scale(y))
+        if modal is not None:
+            ordinary = np.setdiff1d(np.arange(200), hits)
+            assert float(np.max(np.abs(modal[ordinary] - y[ordinary]))) < 0.05
