@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from perfwatch.adapters.asv_results import ResultsFile, load_results_file
+from perfwatch.errors import PerfwatchError
 
 __all__ = [
     "RECORD_VERSION",
@@ -75,10 +76,14 @@ def _started_at(path: Path) -> dict[str, int | None]:
 
 
 def snapshot(results_file: Path, machine: str) -> dict[str, BenchmarkRuns]:
-    """The state of every benchmark in a result file now ({} when it does not exist)."""
+    """The state of every benchmark in a result file now ({} when it does not exist or
+    cannot be read: then nothing is recorded, and a stale record no longer matches)."""
     if not results_file.is_file():
         return {}
-    parsed = load_results_file(results_file, machine)
+    try:
+        parsed = load_results_file(results_file, machine)
+    except PerfwatchError:
+        return {}
     started = _started_at(results_file)
     return {name: BenchmarkRuns(started.get(name), tuple(int(s.size) for s in row.samples))
             for name, row in parsed.results.items()}

@@ -92,3 +92,10 @@ def test_a_damaged_record_is_ignored(tmp_path: Path) -> None:
     _invoke(path, [[1.0, 1.1]], 200, append=True)
     record_path(path).write_text("{not json")
     assert run_bounds(load_results_file(path, "m")) == {}
+
+
+def test_an_unreadable_result_file_records_nothing(tmp_path: Path) -> None:
+    path = _file(tmp_path)
+    path.write_text('{"version": 2, "results": ')  # asv killed mid-write
+    assert note_invocation(path, "m", SHA, {}, append=False) is None
+    assert not record_path(path).exists()
