@@ -127,8 +127,10 @@ def drop_walks(x: FloatArray, tests: Sequence[CandidateTest], min_size: int,
     now leaving out only the changes that stood out as steps of the first, and every
     change is judged against the second reading.
     """
+    if not tests:
+        return []
     model = local_level(x, [t.index for t in tests], max_pvalue)
-    if model is None or not tests:
+    if model is None:
         return list(tests)
     steps = _steps(x, tests, model, min_size, max_pvalue)
     again = local_level(x, [t.index for t in steps], max_pvalue)
