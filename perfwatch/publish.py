@@ -233,7 +233,8 @@ def _site(config: AsvConfig, options: PublishOptions, result: _Analysis,
         with results_cache.persistent():
             results = scan_results_dir(config.results_dir)
     report = asv_site.write_site(config, results, levels_for=_levels_for(
-        result.history, segs), positions=positions, localize=asv_publish.localize_index)
+        result.history, segs), positions=positions, localize=asv_publish.localize_index,
+        analysed_machines=set(result.results.machines))
     progress("asv site", 1, 1)
     return report
 

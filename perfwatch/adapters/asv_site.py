@@ -30,7 +30,7 @@ import math
 import os
 import shutil
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -178,11 +178,12 @@ def _params_pass(ordered: Sequence[tuple[ResultsFile, FileHeader]]
 
 def _load(ordered: Sequence[tuple[ResultsFile, FileHeader]], benchmarks: Mapping[str, Any],
           repo: _Repo, weights_of: Callable[[ResultsFile], Mapping[str, Any]],
-          analysed: str | None) -> _Loaded:
+          analysed: str | None, machines: Collection[str]) -> _Loaded:
     """asv publish's "Loading results" step over the cached results.
 
     Weights (only used by asv's step detection) are read for the files of other branches
-    than the analysed one; the analysed branch's graphs take perfwatch's steps.
+    than the analysed one, or of machines not analysed; the graphs of the analysed branch
+    and machines take perfwatch's steps.
     """
     params, hash_to_date = _params_pass(ordered)
     graphs = GraphSet()
@@ -198,7 +199,7 @@ def _load(ordered: Sequence[tuple[ResultsFile, FileHeader]], benchmarks: Mapping
             continue
         rev = repo.revisions[h.commit_hash]
         groups = [graphs.group(_graph_params(h, params, repo.branch_names[b])) for b in on]
-        file_weights = weights_of(f) if on != [analysed] else {}
+        file_weights = weights_of(f) if on != [analysed] or f.machine not in machines else {}
         keys = _result_keys(f, benchmarks)
         for group, branch in zip(groups, on, strict=True):
             targets = _targets(graphs, group, keys, f, branch, memo)
@@ -445,13 +446,17 @@ def _ordered_headers(rd: ResultsDir, headers: HeaderCache
 
 
 def write_site(config: AsvConfig, rd: ResultsDir, *, levels_for: LevelsFor,
-               positions: Mapping[str, int], localize: Callable[[Path], None]) -> SiteReport:
+               positions: Mapping[str, int], localize: Callable[[Path], None],
+               analysed_machines: Collection[str] | None = None) -> SiteReport:
     """Write (or update) asv's site in ``config.html_dir`` from the results ``rd``.
 
-    The graphs of the analysed branch (``config.branch``) take their steps from
-    ``levels_for``; ``positions``: commit -> position in the analysed history;
-    ``localize``: rewrites asv's ``index.html`` once it is copied.
+    The graphs of the analysed branch (``config.branch``) and machines
+    (``analysed_machines``, default: all) take their steps from ``levels_for``;
+    ``positions``: commit -> position in the analysed history; ``localize``: rewrites
+    asv's ``index.html`` once it is copied.
     """
+    if analysed_machines is None:
+        analysed_machines = set(rd.machines)
     from asv.benchmarks import Benchmarks
     from asv.graph import Graph as AsvGraph
     from asv.util import UserError
@@ -465,7 +470,8 @@ def write_site(config: AsvConfig, rd: ResultsDir, *, levels_for: LevelsFor,
     headers = HeaderCache(config.results_dir)
     ordered = list(_ordered_headers(rd, headers))
     repo = _repo_info(conf, {h.commit_hash for _f, h in ordered})
-    loaded = _load(ordered, benchmarks, repo, lambda f: headers.weights(f.path), config.branch)
+    loaded = _load(ordered, benchmarks, repo, lambda f: headers.weights(f.path), config.branch,
+                   analysed_machines)
     position = {rev: positions[sha] for sha, rev in repo.revisions.items() if sha in positions}
     manifest = OutputManifest(config.results_dir, config.html_dir)
     config.html_dir.mkdir(parents=True, exist_ok=True)

@@ -157,3 +157,22 @@ def test_republish_writes_only_what_changed(both: tuple[AsvProject, AsvProject],
     assert not list(grown.html_dir.glob("graphs/**/bench_api.time_list.json"))
     regression = grown.shas[REGRESSION_AT]
     assert regression in (grown.html_dir / "regressions.xml").read_text()
+
+
+def test_machine_not_analysed_gets_asv_steps(both: tuple[AsvProject, AsvProject],
+                                            tmp_path: Path) -> None:
+    """With --machine, the other machines' graphs keep asv's own step detection (with asv's
+    weights): their summary list is then exactly asv's."""
+    asv, pw = both
+    copy = tmp_path / "pw"
+    shutil.copytree(pw.root, copy, symlinks=True)
+    shutil.rmtree(copy / "html")
+    site = publish(load_asv_config(copy / "asv.conf.json"),
+                   options=PublishOptions(seed=1, machine="ci-box")).site
+    assert site is not None and site.graphs == 6 and site.asv_steps == 3
+    a, b = _files(asv.html_dir), _files(copy / "html")
+    assert a.keys() == b.keys()
+    for rel, path in a.items():
+        if rel in OURS or "machine-ci-box/" in rel and rel.endswith("/summary.json"):
+            continue
+        assert path.read_bytes() == b[rel].read_bytes(), rel
