@@ -466,24 +466,52 @@ def history_noise(rd: ResultsDir, labels: Mapping[tuple[str, str], str],
     else:
         rank = _date_order(files)
     keep = set(sorted({f.commit_hash for f in files}, key=rank.__getitem__)[-HISTORY_COMMITS:])
-    data = _collect_files([f for f in files if f.commit_hash in keep], labels, versions,
-                          rank.__getitem__)
+    kept = [f for f in files if f.commit_hash in keep]
+    data = _collect_files(kept, labels, versions, rank.__getitem__)
+    runs = _history_runs(kept, labels, versions, rank)
     out: dict[SeriesKey, BetweenRunNoise] = {}
     for key, slots in data.items():
-        noise = _series_noise([slots[p] for p in sorted(slots)])
+        known = runs.get(key, {})
+        noise = _series_noise([slots[p] for p in sorted(slots)],
+                              [known.get(p) for p in sorted(slots)] if known else None)
         if noise is not None:
             out[key] = noise
     return out
 
 
-def _series_noise(samples: Sequence[FloatArray]) -> BetweenRunNoise | None:
-    """Between-run noise of one series' history (None: too short or medians <= 0)."""
+def _history_runs(files: Sequence[ResultsFile], labels: Mapping[tuple[str, str], str],
+                  versions: Mapping[str, str | None], rank: Mapping[str, int]
+                  ) -> dict[SeriesKey, dict[int, Runs]]:
+    """Recorded runs per series and commit position (>= 2 runs; others are absent)."""
+    out: dict[SeriesKey, dict[int, Runs]] = defaultdict(dict)
+    for f in files:
+        for key, runs in runs_at([f], labels, versions).items():
+            out[key][rank[f.commit_hash]] = runs
+    return out
+
+
+def _series_noise(samples: Sequence[FloatArray], runs: Sequence[Runs | None] | None = None
+                  ) -> BetweenRunNoise | None:
+    """Between-run noise of one series' history (None: too short or medians <= 0).
+
+    ``runs``: the recorded runs of each commit (None: one run). A commit of ``k`` runs
+    is levelled at the mean of its run log-medians (within-run error: the runs' median
+    error / sqrt k), and the estimate is told ``k`` (see :func:`between_run_noise`)."""
     arrays = [finite(a) for a in samples]
-    arrays = [a for a in arrays if a.size]
-    if len(arrays) < MIN_HISTORY or not all(np.all(a > 0) for a in arrays):
+    parts = [(a, r) for a, r in zip(arrays, runs or [None] * len(arrays), strict=True)
+             if a.size]
+    if len(parts) < MIN_HISTORY or not all(np.all(a > 0) for a, _ in parts):
         return None
-    levels = commit_levels(arrays)
-    return between_run_noise(levels.values, levels.within_se)
+    if runs is None:
+        levels = commit_levels([a for a, _ in parts])
+        return between_run_noise(levels.values, levels.within_se)
+    values, within, counts = [], [], []
+    for a, r in parts:
+        lv = commit_levels([finite(x) for x in r] if r else [a])
+        values.append(float(lv.values.mean()))
+        within.append(float(np.median(lv.within_se)) / math.sqrt(lv.values.size))
+        counts.append(float(lv.values.size))
+    return between_run_noise(np.array(values), np.array(within), np.array(counts))
 
 
 def _date_order(files: Sequence[ResultsFile]) -> dict[str, int]:

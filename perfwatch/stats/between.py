@@ -78,8 +78,8 @@ class WidenedShift:
     se: float  # total standard error of the log shift
 
 
-def between_run_noise(levels: FloatArray, within_se: FloatArray | None = None
-                      ) -> BetweenRunNoise | None:
+def between_run_noise(levels: FloatArray, within_se: FloatArray | None = None,
+                      runs: FloatArray | None = None) -> BetweenRunNoise | None:
     """Between-run noise of a history's per-commit log-medians (oldest first).
 
     The total per-commit noise is the root-mean-square of the first differences / sqrt 2,
@@ -87,19 +87,26 @@ def between_run_noise(levels: FloatArray, within_se: FloatArray | None = None
     costs one clipped difference; the within-run part (median of ``within_se``, the
     standard errors of the commits' medians) is subtracted in quadrature. None when
     fewer than :data:`MIN_HISTORY` finite levels are given.
+
+    ``runs``: how many whole runs each commit's samples pool (default 1). A level of
+    ``k`` runs scatters by ``sd^2 / k`` only, so each difference is scaled by
+    ``1 / sqrt((1/k_i + 1/k_(i-1)) / 2)`` and each ``within_se`` by ``sqrt(k)``: the
+    estimate is then that of one run, whatever the runs of the history commits.
     """
     y = np.asarray(levels, dtype=np.float64).ravel()
     keep = np.isfinite(y)
     y = y[keep]
     if y.size < MIN_HISTORY:
         return None
-    d = np.diff(y)
-    bound = _CLIP * robust_scale(y) * math.sqrt(2.0)
+    k = (np.ones(y.size) if runs is None
+         else np.maximum(np.asarray(runs, dtype=np.float64).ravel()[keep], 1.0))
+    d = np.diff(y) / np.sqrt((1.0 / k[1:] + 1.0 / k[:-1]) / 2.0)
+    bound = _CLIP * robust_scale(np.concatenate([[0.0], np.cumsum(d)])) * math.sqrt(2.0)
     clipped = np.clip(d, -bound, bound)
     total = math.sqrt(float(clipped @ clipped) / d.size / 2.0)
     within = 0.0
     if within_se is not None:
-        w = np.asarray(within_se, dtype=np.float64).ravel()[keep]
+        w = np.asarray(within_se, dtype=np.float64).ravel()[keep] * np.sqrt(k)
         w = w[np.isfinite(w)]
         within = float(np.median(w)) if w.size else 0.0
     sd = math.sqrt(max(total * total - within * within, 0.0))
@@ -138,9 +145,10 @@ def runs_noise(sides: Sequence[FloatArray], within_se: float,
                            within=within_se)
 
 
-def between_run_sd(levels: FloatArray, within_se: FloatArray | None = None) -> float:
+def between_run_sd(levels: FloatArray, within_se: FloatArray | None = None,
+                   runs: FloatArray | None = None) -> float:
     """Between-run sd of the log-medians ``levels`` (0.0 when the history is too short)."""
-    noise = between_run_noise(levels, within_se)
+    noise = between_run_noise(levels, within_se, runs)
     return 0.0 if noise is None else noise.sd
 
 

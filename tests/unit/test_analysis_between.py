@@ -155,3 +155,25 @@ def test_signed_values_with_recorded_runs_are_widened_too(
     blind = compare_report(s.results_dir, s.commits[0], s.commits[1], machine=None, rng=rng)
     assert sum(c.verdict in (Verdict.REGRESSION, Verdict.IMPROVEMENT)
                for c in blind.comparisons) >= 10
+
+
+def test_history_commits_with_recorded_runs_give_the_noise_of_one_run(
+        tmp_path: Path, rng: np.random.Generator) -> None:
+    """12 commits of 3 recorded runs each: the history estimate is the sd of one run (10%),
+    not of a 3-run commit; pooled with the runs of base and head in compare."""
+    s = build_suite(tmp_path / "s", n_commits=12, specs=(SPEC,), plants=(), gaps=frozenset())
+    _write_rounds(s, rng, 3, {})
+    rd = scan_results_dir(s.results_dir, machine=None)
+    labels = {(s.machines[0], ENV_NAME): s.machines[0]}
+    told = history_noise(rd, labels, {}, s.commits[-1])
+    assert 0.085 < float(np.mean([n.sd for n in told.values()])) < 0.115
+    report = compare_report(s.results_dir, s.commits[-2], s.commits[-1], machine=None, rng=rng)
+    assert {c.note for c in report.comparisons} == {
+        "between-run noise from 3 runs per side and 11 history commits"}
+    assert not [c for c in report.comparisons
+                if c.verdict in (Verdict.REGRESSION, Verdict.IMPROVEMENT)]
+    for record in (s.results_dir / ".perfwatch").rglob("*.runs"):
+        record.unlink()
+    blind = history_noise(scan_results_dir(s.results_dir, machine=None), labels, {},
+                          s.commits[-1])
+    assert float(np.mean([n.sd for n in blind.values()])) < 0.08  # pooled medians of 3 runs

@@ -233,3 +233,22 @@ def test_unsure_advice_counts_the_runs_already_made(rng: np.random.Generator) ->
     per_run = math.sqrt(r.between_sd ** 2 + r.within_se ** 2 / (2 / 3))
     needed = 2 * (2.802 * per_run / math.log1p(max(abs(r.rel_change), 0.02))) ** 2
     assert d.extra_runs == pytest.approx(needed - 3, rel=0.05, abs=2)
+
+
+def test_history_of_commits_with_several_runs_gives_the_sd_of_one_run(
+        rng: np.random.Generator) -> None:
+    """History commits levelled at the mean log-median of their 3 runs scatter by
+    sd / sqrt 3; told their runs, the estimate is that of one run again (also with 1 and
+    3 runs alternating)."""
+    def levels(ks: np.ndarray) -> np.ndarray:
+        return np.array([float(np.mean(np.log(np.median(_runs(rng, int(k)), axis=1))))
+                         for k in ks])
+
+    three = np.full(40, 3.0)
+    told = [between_run_sd(levels(three), runs=three) for _ in range(40)]
+    blind = [between_run_sd(levels(three)) for _ in range(40)]
+    assert 0.085 < float(np.mean(told)) < 0.11
+    assert float(np.mean(blind)) < 0.07  # ~ 0.1 / sqrt 3
+    mixed = np.tile([1.0, 3.0], 20)
+    assert 0.085 < float(np.mean([between_run_sd(levels(mixed), runs=mixed)
+                                  for _ in range(40)])) < 0.11
