@@ -15,6 +15,10 @@ score.py (next to it) does the scoring. Never used by the tests.
               `perfwatch detect` reports, a suite-wide shift (its `suite_shifts` entry) as
               ONE alert and every other per-series change as one alert each
 --simulate N  held-out check: N seeded histories from perfwatch.stats.simulate instead
+--models M,.. with --simulate: draw only these noise models (also the extra ones,
+              mode_runs and random_walk, which the default mix leaves out)
+--keep DIR    keep the scratch files (the corpus and the detections JSONL, to score
+              another detector on the same histories or look at single ones)
 """
 
 from __future__ import annotations
@@ -45,11 +49,12 @@ def load(path: Path) -> list[dict[str, object]]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def simulated_corpus(n: int, seed: int) -> list[dict[str, object]]:
+def simulated_corpus(n: int, seed: int, models: list[str] | None = None
+                     ) -> list[dict[str, object]]:
     rng = np.random.default_rng(seed)
     out: list[dict[str, object]] = []
     for i in range(n):
-        h = simulate_history(rng)
+        h = simulate_history(rng, noise_model=str(rng.choice(models)) if models else None)
         out.append({
             "id": f"sim-{i:04d}", "unit": "seconds", "noise_model": h.noise_model,
             "commits": len(h.samples), "samples": [s.tolist() for s in h.samples],
@@ -193,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-real", action="store_true", help="skip the unlabelled corpus")
     ap.add_argument("--simulate", type=int, default=0, help="score N simulated histories instead")
     ap.add_argument("--seed", type=int, default=20261126)
+    ap.add_argument("--models", help="with --simulate: comma-separated noise models to draw "
+                    "from (default: the standard mix); e.g. mode_runs,random_walk")
     ap.add_argument("--score-py", type=Path, help="score.py (default: next to the corpus)")
     ap.add_argument("--keep", type=Path, help="keep scratch files here")
     a = ap.parse_args(argv)
@@ -208,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         work.mkdir(parents=True, exist_ok=True)
         jobs: list[tuple[str, Path, list[dict[str, object]]]] = []
         if a.simulate:
-            recs = simulated_corpus(a.simulate, a.seed)
+            recs = simulated_corpus(a.simulate, a.seed, a.models.split(",") if a.models else None)
             path = work / "simulated.jsonl"
             path.write_text("".join(json.dumps(r) + "\n" for r in recs))
             jobs.append(("simulated", path, recs))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["NOISE_MODELS", "PlantedChange", "SimulatedHistory", "simulate_history"]
+__all__ = ["EXTRA_MODELS", "NOISE_MODELS", "PlantedChange", "SimulatedHistory", "simulate_history"]
 
 FloatArray = NDArray[np.float64]
 
@@ -26,6 +26,9 @@ NOISE_MODELS = (
     "drift",
     "heteroscedastic",
 )
+# Not drawn by default (the default stream of histories stays as it was): two run modes
+# that persist for a few runs (a Markov chain), and a level that wanders as a random walk.
+EXTRA_MODELS = ("mode_runs", "random_walk")
 
 
 @dataclass(frozen=True)
@@ -66,10 +69,20 @@ def _noise(rng: np.random.Generator, model: str, size: int, sigma: float) -> Flo
     return np.asarray(base, dtype=np.float64)
 
 
+def _mode_runs(rng: np.random.Generator, length: int) -> FloatArray:
+    """Offsets of a second run mode (3-20% slower) that persists: each run switches
+    mode with probability 0.1-0.4."""
+    gap = np.log1p(rng.uniform(0.03, 0.2))
+    switch = rng.random(length) < rng.uniform(0.1, 0.4)
+    upper = (np.cumsum(switch) + int(rng.integers(2))) % 2 == 1
+    return np.asarray(np.where(upper, gap, 0.0), dtype=np.float64)
+
+
 def simulate_history(
     rng: np.random.Generator, *, noise_model: str | None = None, n_changes: int | None = None
 ) -> SimulatedHistory:
-    """One history: 30-600 commits, 1-20 samples per commit, 0-3 planted shifts."""
+    """One history: 30-600 commits, 1-20 samples per commit, 0-3 planted shifts
+    (``noise_model`` one of NOISE_MODELS or EXTRA_MODELS; by default one of NOISE_MODELS)."""
     model = noise_model or str(rng.choice(NOISE_MODELS))
     length = int(rng.integers(30, 601))
     per_commit = int(rng.choice([1, 3, 5, 10, 20]))
@@ -91,6 +104,11 @@ def simulate_history(
         second = np.log1p(rng.uniform(0.03, 0.2))
         mode = rng.random(length) < rng.uniform(0.1, 0.5)
         level += np.where(mode, second, 0.0)
+    if model == "mode_runs":
+        level += _mode_runs(rng, length)
+    if model == "random_walk":
+        total = rng.uniform(0.02, 0.1)  # sd of the walk's end point
+        level += np.cumsum(rng.normal(0.0, total / np.sqrt(length), length))
     base = float(np.exp(rng.uniform(np.log(1e-6), np.log(10.0))))
     samples = tuple(
         np.asarray(base * np.exp(level[i] + _noise(rng, model, per_commit, sigma_w * scale[i])))
