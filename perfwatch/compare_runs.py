@@ -48,7 +48,7 @@ class SeriesNoise:
         runs = (f"{self.runs_base} runs per side" if self.runs_base == self.runs_head
                 else f"{self.runs_base} base and {self.runs_head} head runs")
         history = (f" and {self.noise.commits} history commits" if self.noise.commits
-                   else " (no history)")
+                   else ", no history")
         return f"between-run noise from {runs}{history}"
 
 

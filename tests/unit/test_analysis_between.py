@@ -115,7 +115,7 @@ def test_aa_with_recorded_runs_is_quiet_without_history(
     assert len(verdicts) == 50
     assert verdicts.count(Verdict.REGRESSION) + verdicts.count(Verdict.IMPROVEMENT) == 0
     assert {c.note for c in report.comparisons} == {
-        "between-run noise from 3 runs per side (no history)"}
+        "between-run noise from 3 runs per side, no history"}
     unsure = [c for c in report.comparisons if c.verdict is Verdict.UNSURE]
     assert unsure and all(c.extra_runs is not None for c in unsure)
     for record in (s.results_dir / ".perfwatch").rglob("*.runs"):
