@@ -320,31 +320,47 @@ def _graph_text(graph: Any) -> str:
     return _dump([list(v[:2]) for v in graph.get_data()])
 
 
+def _template_files(template: Path) -> list[Path]:
+    """The files of asv's template that ``asv publish`` copies (relative paths)."""
+    out = []
+    for pre, _dirs, files in os.walk(template):
+        vendor = os.path.basename(pre).lower() == "vendor"
+        out += [Path(pre, n).relative_to(template) for n in files
+                if not vendor or n.lower().endswith((".js", ".css"))]
+    return out
+
+
+def _template_in_place(template: Path, html_dir: Path, manifest: OutputManifest,
+                       stamp: str) -> bool:
+    """True when html_dir holds this asv version's template, localised (asv publish run by
+    hand in between deletes html_dir and writes an index.html that loads from CDNs)."""
+    index = html_dir / "index.html"
+    if manifest.extra.get("template") != stamp or not index.is_file():
+        return False
+    if LOCALISED_MARK not in index.read_text(encoding="utf-8"):
+        return False
+    return all((html_dir / rel).is_file() for rel in _template_files(template))
+
+
+LOCALISED_MARK = 'id="nav-li-perfwatch"'  # what asv_publish.localize_index adds
+
+
 def _copy_template(html_dir: Path, manifest: OutputManifest,
                    localize: Callable[[Path], None]) -> None:
-    """asv's ``www`` template (once per asv version), then perfwatch's localisation."""
+    """asv's ``www`` template (when missing or of another asv version), localised."""
     import asv
 
     stamp = f"asv-{asv.__version__}"
-    if manifest.extra.get("template") == stamp and (html_dir / "index.html").is_file():
-        return
     template = Path(asv.__file__).parent / "www"
-
-    def ignore(src: str, names: list[str]) -> list[str]:
-        if os.path.basename(src).lower() != "vendor":
-            return []
-        return [n for n in names if not n.lower().endswith((".js", ".css"))]
-
-    shutil.copytree(template, html_dir, ignore=ignore, dirs_exist_ok=True)
+    if _template_in_place(template, html_dir, manifest, stamp):
+        return
+    for rel in _template_files(template):
+        target = html_dir / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(target.parent, 0o755)
+        shutil.copyfile(template / rel, target)
+        os.chmod(target, 0o644)
     os.chmod(html_dir, 0o755)
-    for pre, dirs, files in os.walk(template):
-        rel = Path(pre).relative_to(template)
-        for name in files:
-            target = html_dir / rel / name
-            if target.exists():
-                os.chmod(target, 0o644)
-        for name in dirs:
-            os.chmod(html_dir / rel / name, 0o755)
     localize(html_dir)
     manifest.extra["template"] = stamp
 

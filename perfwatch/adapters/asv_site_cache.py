@@ -152,30 +152,42 @@ class HeaderCache:
 
 
 class OutputManifest:
-    """Hashes of the files the site writer produced (paths relative to html_dir)."""
+    """The files the site writer produced (paths relative to html_dir): each one's content
+    hash, size and mtime, so a file changed by someone else (``asv publish`` run by hand)
+    is written again."""
 
     def __init__(self, results_dir: Path, html_dir: Path) -> None:
         self.path = results_dir / ".perfwatch" / f"asv-site-outputs.v{CACHE_VERSION}"
         self.html_dir = html_dir
         entries = _load(self.path, "outputs")
-        # Outputs of another html_dir are not ours to trust.
-        self._old: dict[str, str] = (dict(entries.get("files", {}))
-                                     if entries.get("html_dir") == str(html_dir) else {})
-        self.extra: dict[str, Any] = (dict(entries.get("extra", {}))
-                                      if entries.get("html_dir") == str(html_dir) else {})
-        self._new: dict[str, str] = {}
+        ours = entries.get("html_dir") == str(html_dir)  # another html_dir: not trusted
+        self._old: dict[str, list[Any]] = dict(entries.get("files", {})) if ours else {}
+        self.extra: dict[str, Any] = dict(entries.get("extra", {})) if ours else {}
+        self._new: dict[str, list[Any]] = {}
         self.written = 0
         self.kept = 0
+
+    def _unchanged(self, rel: str, digest: str) -> bool:
+        old = self._old.get(rel)
+        if not isinstance(old, list) or len(old) != 3 or old[0] != digest:
+            return False
+        try:
+            st = (self.html_dir / rel).stat()
+        except OSError:
+            return False
+        return [st.st_size, st.st_mtime_ns] == old[1:]
 
     def write(self, rel: str, text: str) -> None:
         """Write ``html_dir/rel`` unless it already holds exactly ``text``."""
         digest = hashlib.sha1(text.encode()).hexdigest()
-        self._new[rel] = digest
         path = self.html_dir / rel
-        if self._old.get(rel) == digest and path.is_file():
+        if self._unchanged(rel, digest):
+            self._new[rel] = self._old[rel]
             self.kept += 1
             return
         write_in_place(path, text)
+        st = path.stat()
+        self._new[rel] = [digest, st.st_size, st.st_mtime_ns]
         self.written += 1
 
     def remove_stale(self) -> int:

@@ -13,6 +13,7 @@ import json
 import math
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -176,3 +177,23 @@ def test_machine_not_analysed_gets_asv_steps(both: tuple[AsvProject, AsvProject]
         if rel in OURS or "machine-ci-box/" in rel and rel.endswith("/summary.json"):
             continue
         assert path.read_bytes() == b[rel].read_bytes(), rel
+
+
+def test_asv_publish_by_hand_in_between_is_repaired(both: tuple[AsvProject, AsvProject],
+                                                   tmp_path: Path) -> None:
+    """`asv publish` run by hand deletes html_dir and writes its own files (CDN links, asv's
+    steps, asv's regressions): the next perfwatch publish puts perfwatch's back."""
+    _asv, pw = both
+    copy = tmp_path / "pw"
+    shutil.copytree(pw.root, copy, symlinks=True)
+    config = load_asv_config(copy / "asv.conf.json")
+    publish(config, options=PublishOptions(seed=1))  # primed for this html_dir
+    ours = _files(copy / "html")
+    expected = {rel: p.read_bytes() for rel, p in ours.items() if rel != "info.json"}
+    subprocess.run([sys.executable, "-m", "asv", "publish", "--config", str(config.path)],
+                   check=True, capture_output=True, cwd=copy)
+    assert 'id="nav-li-perfwatch"' not in (copy / "html" / "index.html").read_text()
+    site = publish(config, options=PublishOptions(seed=1)).site
+    assert site is not None and site.written > 3  # asv rewrote every file
+    after = _files(copy / "html")
+    assert {rel: p.read_bytes() for rel, p in after.items() if rel != "info.json"} == expected
