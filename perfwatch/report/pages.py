@@ -196,7 +196,8 @@ def profiles_page(fig: go.Figure | FigureSpec, *, title: str, links: Sequence[Li
 
 def _comparison_row(c: Comparison) -> str:
     cls = c.verdict.name.lower().replace("_", "-")
-    extra = f" (≈{c.extra_runs} more runs)" if c.extra_runs else ""
+    extra = (" (too noisy to settle here)" if c.unstable
+             else f" (≈{c.extra_runs} more runs)" if c.extra_runs else "")
     return (f"<tr><td>{escape(c.key.label)}</td><td>{escape(c.key.machine)}</td>"
             f'<td class="{cls}">{c.verdict.value}{extra}</td><td>{_pct(c.rel_change)}</td>'
             f'<td class="muted">{_pct(c.ci[0])} … {_pct(c.ci[1])}</td>'

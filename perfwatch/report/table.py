@@ -170,6 +170,8 @@ def comparisons_table(comparisons: Sequence[Comparison], *, base: str, head: str
 
 def _verdict(c: Comparison) -> str:
     if c.verdict is Verdict.UNSURE:
+        if c.unstable:  # more runs than a runner would spend: say so instead of a count
+            return "unsure: too noisy here"
         text = "unsure: rerun"
         return f"{text} (+{c.extra_runs})" if c.extra_runs else text
     text = c.verdict.value

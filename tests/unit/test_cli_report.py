@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime
 
@@ -73,3 +74,9 @@ def test_comparison_renderings() -> None:
     assert text.splitlines()[0] == (
         "bbbbbbbbbbbb against aaaaaaaaaaaa: 1 regression, 0 improvements, 1 unsure, 0 no change")
     assert "unsure: rerun (+12)" in text and "+1.0%..+9.0%" in text
+
+
+def test_an_unstable_unsure_says_too_noisy_instead_of_a_run_count() -> None:
+    unstable = dataclasses.replace(_comparison(Verdict.UNSURE, 29148), unstable=True)
+    text = render_text(comparisons_table([unstable], base=A, head=B))
+    assert "unsure: too noisy here" in text and "29148" not in text
