@@ -20,7 +20,7 @@ _QUANTILE = re.compile(r'^recorder_ingest_to_durable_seconds_exact\{quantile="([
 
 
 def latency_quantiles(metrics_text: str) -> dict[str, float]:
-    """Exact ingest-to-durable quantiles the recorder exports, keyed "0.5", "0.99", "1"."""
+    """Exact ingest-to-durable quantiles the recorder exports, keyed "0.5", "0.95", "0.99", "1"."""
     return {q: float(v) for q, v in _QUANTILE.findall(metrics_text)}
 
 

@@ -31,6 +31,7 @@ def test_latency_percentiles_and_buckets(rng: np.random.Generator) -> None:
     s = lat.summary()
     assert s.count == 5000 and abs(s.total - samples.sum()) < 1e-6
     assert s.p99 is not None and abs(s.p99 - np.percentile(samples[-1000:], 99)) < 1e-9
+    assert s.p95 is not None and abs(s.p95 - np.percentile(samples[-1000:], 95)) < 1e-9
     cumulative = dict(s.buckets)
     assert cumulative[float("inf")] == 5000
     assert cumulative[5.0] == int((samples <= 5.0).sum())
@@ -78,6 +79,9 @@ def test_metrics_text_is_well_formed_prometheus() -> None:
             assert sample.match(line), line
             base = re.sub(r"(_bucket|_sum|_count)$", "", line.split("{")[0].split(" ")[0])
             assert base in typed, line
+    quantiles = re.findall(r'^recorder_ingest_to_durable_seconds_exact\{quantile="([0-9.]+)"\}', text,
+                           re.MULTILINE)
+    assert quantiles == ["0.5", "0.9", "0.95", "0.99", "1"]  # the suite reads p50/p95/p99/max
     buckets = [int(v) for v in re.findall(r'_seconds_bucket\{le="[^"]+"\} (\d+)', text)]
     assert buckets == sorted(buckets) and buckets[-1] == 4
     assert "recorder_ingest_to_durable_seconds_count 4" in text

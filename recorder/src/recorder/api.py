@@ -99,7 +99,7 @@ def _status_json(rec: Recorder, name: str) -> dict[str, Any]:
     lat = rec.stream_latency(name)
     if lat is not None:
         s = lat.summary()
-        body["latency"] = {"count": s.count, "p50": s.p50, "p90": s.p90, "p99": s.p99, "max": s.max}
+        body["latency"] = {"count": s.count, "p50": s.p50, "p90": s.p90, "p95": s.p95, "p99": s.p99, "max": s.max}
     return body
 
 

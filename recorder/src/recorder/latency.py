@@ -20,6 +20,7 @@ class LatencySummary:
     buckets: tuple[tuple[float, int], ...]  # (upper bound, cumulative count), +Inf last
     p50: float | None
     p90: float | None
+    p95: float | None
     p99: float | None
     max: float | None
 
@@ -68,6 +69,6 @@ class LatencyRecorder:
         bounds = [*BUCKETS, float("inf")]
         buckets = tuple((b, int(c)) for b, c in zip(bounds, counts, strict=True))
         if data.size == 0:
-            return LatencySummary(n, total, buckets, None, None, None, None)
-        p50, p90, p99 = (float(v) for v in np.percentile(data, [50, 90, 99]))
-        return LatencySummary(n, total, buckets, p50, p90, p99, float(data.max()))
+            return LatencySummary(n, total, buckets, None, None, None, None, None)
+        p50, p90, p95, p99 = (float(v) for v in np.percentile(data, [50, 90, 95, 99]))
+        return LatencySummary(n, total, buckets, p50, p90, p95, p99, float(data.max()))

@@ -85,7 +85,8 @@ def _histogram(lat: LatencySummary) -> list[str]:
     out += [f"{name}_sum {lat.total!r}", f"{name}_count {lat.count}"]
     quant = f"{name}_exact"
     out += [f"# HELP {quant} Exact percentiles over the recent window", f"# TYPE {quant} gauge"]
-    for q, v in (("0.5", lat.p50), ("0.9", lat.p90), ("0.99", lat.p99), ("1", lat.max)):
+    for q, v in (("0.5", lat.p50), ("0.9", lat.p90), ("0.95", lat.p95), ("0.99", lat.p99),
+                 ("1", lat.max)):
         if v is not None:
             out.append(f'{quant}{{quantile="{q}"}} {v!r}')
     return out
