@@ -17,6 +17,8 @@ score.py (next to it) does the scoring. Never used by the tests.
 --simulate N  held-out check: N seeded histories from perfwatch.stats.simulate instead
 --models M,.. with --simulate: draw only these noise models (also the extra ones,
               mode_runs and random_walk, which the default mix leaves out)
+--explain     list every missed change and every false alarm (history, noise model, index,
+              size) after the scores
 --keep DIR    keep the scratch files (the corpus and the detections JSONL, to score
               another detector on the same histories or look at single ones)
 """
@@ -180,6 +182,46 @@ def grouped_alerts(records: list[dict[str, object]], dets: list[dict[str, object
             f"once: {100.0 * grouped / max(1, len(records)):.1f}")
 
 
+def _matched(truth: list[dict[str, object]], found: list[dict[str, object]], n: int
+             ) -> tuple[set[int], set[int]]:
+    """Indices of the true changes and detections that score.py pairs up (same direction,
+    within max(2, 2% of the length), nearest pairs first, one to one)."""
+    tol = max(2.0, 0.02 * n)
+    pairs = sorted((abs(int(str(d["index"])) - int(str(t["index"]))), ti, di)
+                   for ti, t in enumerate(truth) for di, d in enumerate(found)
+                   if abs(int(str(d["index"])) - int(str(t["index"]))) <= tol
+                   and (d["direction"] == "up") == (float(str(t["rel"])) > 0))
+    used_t: set[int] = set()
+    used_d: set[int] = set()
+    for _, ti, di in pairs:
+        if ti not in used_t and di not in used_d:
+            used_t.add(ti)
+            used_d.add(di)
+    return used_t, used_d
+
+
+def explain(records: list[dict[str, object]], dets: list[dict[str, object]]) -> None:
+    """One line per missed change and per false alarm of a labelled corpus."""
+    by_id: dict[str, list[dict[str, object]]] = {}
+    for d in dets:
+        by_id.setdefault(str(d["id"]), []).append(d)
+    for r in records:
+        truth = r.get("changes")
+        if not isinstance(truth, list):
+            continue
+        found = by_id.get(str(r["id"]), [])
+        hit_t, hit_d = _matched(truth, found, int(str(r["commits"])))
+        head = f"{r['id']} {r.get('noise_model')} ({r['commits']} commits)"
+        for ti, t in enumerate(truth):
+            if ti not in hit_t:
+                print(f"miss  {head}: change at {t['index']} ({100 * float(str(t['rel'])):+.1f}%)")
+        for di, d in enumerate(found):
+            if di not in hit_d:
+                print(f"false {head}: detection at {d['index']} ({100 * float(str(d['rel'])):+.1f}%, "
+                      f"p {float(str(d['pvalue'])):.1e}); true changes "
+                      + (", ".join(str(t["index"]) for t in truth) or "none"))
+
+
 def score(corpus_path: Path, dets: list[dict[str, object]], score_py: Path, workdir: Path,
           name: str) -> None:
     det_path = workdir / f"{name}.detections.jsonl"
@@ -202,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
                     "from (default: the standard mix); e.g. mode_runs,random_walk")
     ap.add_argument("--score-py", type=Path, help="score.py (default: next to the corpus)")
     ap.add_argument("--keep", type=Path, help="keep scratch files here")
+    ap.add_argument("--explain", action="store_true",
+                    help="list every missed change and false alarm of the labelled corpus")
     a = ap.parse_args(argv)
     if a.real is None and not a.no_real and not a.simulate:
         default_real = a.corpus.parent / "real_unlabeled.jsonl"
@@ -236,6 +280,8 @@ def main(argv: list[str] | None = None) -> int:
             wall = time.perf_counter() - t0
             print(f"[{name}: {'direct' if a.direct else 'real path'}, {wall:.1f} s]")
             score(path, dets, score_py, work, name)
+            if a.explain and name != "django":
+                explain(recs, dets)
             if name == "django":
                 # real path: count as perfwatch reports (a suite-wide shift is one alert);
                 # --direct: group the raw detections the same way with common_shifts
