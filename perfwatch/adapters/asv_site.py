@@ -5,8 +5,9 @@ Same files as asv's ``commands/publish.py``: a copy of asv's ``www`` template,
 own :class:`asv.graph.Graph`, so the data points, the averaging of several result files,
 NaN/None handling, parameterised benchmarks and the trimming of missing edges are asv's),
 ``graphs/<params>/summary.json`` (asv's summary list), ``graphs/summary/<benchmark>.json``
-(asv's summary graphs), ``index.json`` and ``info.json``. ``regressions.json`` and
-``regressions.xml`` are perfwatch's (:mod:`perfwatch.adapters.asv_publish`).
+(asv's summary graphs), ``index.json`` and ``info.json`` (those besides the graphs:
+:mod:`perfwatch.adapters.asv_site_files`). ``regressions.json`` and ``regressions.xml`` are
+perfwatch's (:mod:`perfwatch.adapters.asv_publish`).
 
 Differences from ``asv publish``, on purpose:
 
@@ -24,11 +25,8 @@ Differences from ``asv publish``, on purpose:
 
 from __future__ import annotations
 
-import datetime
-import json
 import math
 import os
-import shutil
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -47,6 +45,13 @@ from perfwatch.adapters.asv_graph import (
 )
 from perfwatch.adapters.asv_results import ResultsDir, ResultsFile
 from perfwatch.adapters.asv_site_cache import FileHeader, HeaderCache, OutputManifest
+from perfwatch.adapters.asv_site_files import (
+    copy_template,
+    dump,
+    index_document,
+    info_text,
+    summary_list,
+)
 from perfwatch.errors import ConfigError
 
 __all__ = ["Levels", "LevelsFor", "SiteReport", "Steps", "steps_from_levels", "write_site"]
@@ -311,148 +316,8 @@ def _graph_steps(graph: Graph, combos: Sequence[tuple[str, ...] | None],
 
 # ------------------------------------------------------------------ outputs
 
-
-def _dump(data: Any) -> str:
-    return json.dumps(data)  # asv's util.write_json(compact=True)
-
-
 def _graph_text(graph: Any) -> str:
-    return _dump([list(v[:2]) for v in graph.get_data()])
-
-
-def _template_files(template: Path) -> list[Path]:
-    """The files of asv's template that ``asv publish`` copies (relative paths)."""
-    out = []
-    for pre, _dirs, files in os.walk(template):
-        vendor = os.path.basename(pre).lower() == "vendor"
-        out += [Path(pre, n).relative_to(template) for n in files
-                if not vendor or n.lower().endswith((".js", ".css"))]
-    return out
-
-
-def _template_in_place(template: Path, html_dir: Path, manifest: OutputManifest,
-                       stamp: str) -> bool:
-    """True when html_dir holds this asv version's template, localised (asv publish run by
-    hand in between deletes html_dir and writes an index.html that loads from CDNs)."""
-    index = html_dir / "index.html"
-    if manifest.extra.get("template") != stamp or not index.is_file():
-        return False
-    if LOCALISED_MARK not in index.read_text(encoding="utf-8"):
-        return False
-    return all((html_dir / rel).is_file() for rel in _template_files(template))
-
-
-LOCALISED_MARK = 'id="nav-li-perfwatch"'  # what asv_publish.localize_index adds
-
-
-def _copy_template(html_dir: Path, manifest: OutputManifest,
-                   localize: Callable[[Path], None]) -> None:
-    """asv's ``www`` template (when missing or of another asv version), localised."""
-    import asv
-
-    stamp = f"asv-{asv.__version__}"
-    template = Path(asv.__file__).parent / "www"
-    if _template_in_place(template, html_dir, manifest, stamp):
-        return
-    for rel in _template_files(template):
-        target = html_dir / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.chmod(target.parent, 0o755)
-        shutil.copyfile(template / rel, target)
-        os.chmod(target, 0o644)
-    os.chmod(html_dir, 0o755)
-    localize(html_dir)
-    manifest.extra["template"] = stamp
-
-
-def _summary_list(benchmarks: Mapping[str, Any], graphs: Any) -> dict[str, list[Any]]:
-    """asv's ``SummaryList.publish`` rows per file (from the graphs' steps)."""
-    from asv.graph import Graph
-    from asv.plugins.summarylist import benchmark_param_iter
-
-    results: dict[str, list[Any]] = {}
-    for name, benchmark in sorted(benchmarks.items()):
-        for idx, values in benchmark_param_iter(benchmark):
-            pretty = benchmark.get("pretty_name") or name
-            if idx is not None:
-                pretty = f"{pretty}({', '.join(values)})"
-            for graph in graphs.get_graph_group(name):
-                steps = graph.get_steps()
-                if idx is not None and steps:
-                    steps = steps[idx]
-                row = _summary_row(steps)
-                row.update(name=name, idx=idx, pretty_name=pretty)
-                path = Graph.get_file_path(graph.params, "summary") + ".json"
-                results.setdefault(path, []).append(
-                    {k: row[k] for k in ("name", "idx", "pretty_name", "last_rev", "last_value",
-                                         "last_err", "prev_value", "change_rev")})
-    return {p: sorted(rows, key=lambda x: (x["name"], x["idx"])) for p, rows in results.items()}
-
-
-def _summary_row(steps: Any) -> dict[str, Any]:
-    row: dict[str, Any] = {"last_rev": None, "last_value": None, "last_err": None,
-                           "prev_value": None, "change_rev": None}
-    if not steps:
-        return row
-    last = steps[-1]
-    row.update(last_value=last[2], last_err=last[4], last_rev=last[1] - 1)
-    if len(steps) > 1:
-        prev = steps[-2]
-        row["prev_value"] = prev[2]
-        row["change_rev"] = [None, last[0]] if prev[1] == last[0] else [prev[1] - 1, last[0]]
-    return row
-
-
-def _pages() -> list[list[str]]:
-    from asv import util
-    from asv.publishing import OutputPublisher
-
-    classes = sorted(util.iter_subclasses(OutputPublisher), key=lambda cls: cls.order)
-    return [[cls.name, cls.button_label, cls.description] for cls in classes]
-
-
-def _machines(results_dir: Path) -> dict[str, Any]:
-    from asv import util
-    from asv.machine import iter_machine_files
-
-    out = {}
-    for path in iter_machine_files(str(results_dir)):
-        d = util.load_json(path)
-        out[d["machine"]] = d
-    return out
-
-
-def _index(conf: Any, loaded: _Loaded, repo: _Repo, benchmarks: Mapping[str, Any],
-           results_dir: Path) -> dict[str, Any]:
-    from asv.commands.publish import check_benchmark_params
-
-    hash_to_date = dict(loaded.hash_to_date)
-    for sha, date in repo.tag_dates.items():
-        hash_to_date[sha] = date
-    params = {k: sorted(v, key=lambda x: "[none]" if x is None else str(x))
-              for k, v in loaded.params.items()}
-    params["branch"] = [repo.branch_names[b] for b in conf.branches]
-    bmap = dict(benchmarks)
-    for key, entry in bmap.items():
-        check_benchmark_params(key, entry)
-    return {
-        "project": conf.project, "project_url": conf.project_url,
-        "show_commit_url": conf.show_commit_url, "hash_length": conf.hash_length,
-        "revision_to_hash": {r: h for h, r in repo.revisions.items()},
-        "revision_to_date": {r: hash_to_date[h] for h, r in repo.revisions.items()},
-        "params": params, "graph_param_list": loaded.graph_param_list,
-        "benchmarks": bmap, "machines": _machines(results_dir), "tags": repo.tags,
-        "pages": _pages(),
-    }
-
-
-def _info() -> str:
-    from asv import util
-    from importlib_metadata import version
-
-    stamp = util.datetime_to_js_timestamp(datetime.datetime.now(datetime.UTC))
-    return json.dumps({"asv-version": version("asv"), "timestamp": stamp}, indent=4,
-                      sort_keys=True)
+    return dump([list(v[:2]) for v in graph.get_data()])
 
 
 def _ordered_headers(rd: ResultsDir, headers: HeaderCache
@@ -471,46 +336,61 @@ def write_site(config: AsvConfig, rd: ResultsDir, *, levels_for: LevelsFor,
     ``positions``: commit -> position in the analysed history; ``localize``: rewrites
     asv's ``index.html`` once it is copied.
     """
-    if analysed_machines is None:
-        analysed_machines = set(rd.machines)
-    from asv.benchmarks import Benchmarks
-    from asv.graph import Graph as AsvGraph
-    from asv.util import UserError
-
     conf = _asv_conf(config)
-    try:
-        benchmarks = Benchmarks.load(conf)
-    except (UserError, OSError, ValueError, KeyError) as err:
-        raise ConfigError(f"asv cannot load benchmarks.json: {err}",
-                          hint="run `asv run --bench just-discover`") from None
+    benchmarks = _benchmarks(conf)
     headers = HeaderCache(config.results_dir)
-    ordered = list(_ordered_headers(rd, headers))
+    ordered = [(f, headers.get(f.path)) for f in _walk_order(rd.path, rd.files)]
     repo = _repo_info(conf, {h.commit_hash for _f, h in ordered})
     loaded = _load(ordered, benchmarks, repo, lambda f: headers.weights(f.path), config.branch,
-                   analysed_machines)
+                   set(rd.machines) if analysed_machines is None else analysed_machines)
     position = {rev: positions[sha] for sha, rev in repo.revisions.items() if sha in positions}
     manifest = OutputManifest(config.results_dir, config.html_dir)
     config.html_dir.mkdir(parents=True, exist_ok=True)
-    _copy_template(config.html_dir, manifest, localize)
-    asv_steps = 0
-    texts: dict[str, str] = {}
-    for path, graph in loaded.graphs:
-        asv_steps += _graph_steps(graph, _combos(benchmarks[graph.benchmark_name]),
-                                  levels_for, config.branch, position)
-        texts[path] = _graph_text(graph)
-        manifest.write(f"{Path(path).as_posix()}.json", texts[path])
-    for name in sorted({g.benchmark_name for _p, g in loaded.graphs}):
-        path = Path(AsvGraph.get_file_path({"summary": ""}, name)).as_posix()
-        group = loaded.graphs.get_graph_group(name)
-        manifest.write(f"{path}.json", texts[group[0].path] if summary_is_graph(group)
-                       else _dump(summary_data(group)))
-    for path, rows in _summary_list(benchmarks, loaded.graphs).items():
-        manifest.write(Path(path).as_posix(), _dump(rows))
-    manifest.write("index.json", _dump(_index(conf, loaded, repo, benchmarks,
-                                              config.results_dir)))
-    manifest.write("info.json", _info())
+    copy_template(config.html_dir, manifest, localize)
+    asv_steps = _write_graphs(loaded.graphs, benchmarks, manifest,
+                              lambda g, combos: _graph_steps(g, combos, levels_for,
+                                                             config.branch, position))
+    for path, rows in summary_list(benchmarks, loaded.graphs).items():
+        manifest.write(Path(path).as_posix(), dump(rows))
+    manifest.write("index.json", dump(index_document(
+        conf, revisions=repo.revisions, tags=repo.tags,
+        hash_to_date={**loaded.hash_to_date, **repo.tag_dates}, params=loaded.params,
+        branch_names=repo.branch_names, graph_param_list=loaded.graph_param_list,
+        benchmarks=benchmarks, results_dir=config.results_dir)))
+    manifest.write("info.json", info_text())
     removed = manifest.remove_stale()
     manifest.save()
     headers.save()
     return SiteReport(graphs=len(loaded.graphs), written=manifest.written, kept=manifest.kept,
                       removed=removed, asv_steps=asv_steps)
+
+
+def _benchmarks(conf: Any) -> Any:
+    from asv.benchmarks import Benchmarks
+    from asv.util import UserError
+
+    try:
+        return Benchmarks.load(conf)
+    except (UserError, OSError, ValueError, KeyError) as err:
+        raise ConfigError(f"asv cannot load benchmarks.json: {err}",
+                          hint="run `asv run --bench just-discover`") from None
+
+
+def _write_graphs(graphs: GraphSet, benchmarks: Mapping[str, Any], manifest: OutputManifest,
+                  set_steps: Callable[[Graph, list[tuple[str, ...] | None]], bool]) -> int:
+    """Every graph and every benchmark's summary graph; the number of graphs whose steps
+    are asv's step detection."""
+    from asv.graph import Graph as AsvGraph
+
+    asv_steps = 0
+    texts: dict[str, str] = {}
+    for path, graph in graphs:
+        asv_steps += set_steps(graph, _combos(benchmarks[graph.benchmark_name]))
+        texts[path] = _graph_text(graph)
+        manifest.write(f"{Path(path).as_posix()}.json", texts[path])
+    for name in sorted({g.benchmark_name for _p, g in graphs}):
+        path = Path(AsvGraph.get_file_path({"summary": ""}, name)).as_posix()
+        group = graphs.get_graph_group(name)
+        manifest.write(f"{path}.json", texts[group[0].path] if summary_is_graph(group)
+                       else dump(summary_data(group)))
+    return asv_steps
