@@ -35,10 +35,10 @@ class Step:
     planted: str = ""  # "regression" | "improvement" | "" (neutral)
 
 
-# The detector reports a level only once it has held for MIN_SIZE measured commits, and
-# it ignores a level that returns within EXCURSION_MAX commits (docs/statistics.md). Each
-# level spans one or two commits more than that, so that a noisy commit at an edge cannot
-# turn the planted regression into an ignored excursion.
+# The detector reports a level only once it has held for MIN_SIZE measured commits, and a
+# level that returns within EXCURSION_MAX commits goes through the excursion tests (it may
+# be taken for a mode visit or a noise-made stretch; docs/statistics.md). Each level spans
+# one or two commits more than that, so that the planted regression is an ordinary step.
 BASE_SPAN = MIN_SIZE + 1
 REGRESSED_SPAN = max(EXCURSION_MAX, MIN_SIZE) + 2
 _NOTES = (
