@@ -1,9 +1,10 @@
 """Write the site ``asv publish`` (asv 0.6) writes, without running it, and incrementally.
 
 Same files as asv's ``commands/publish.py``: a copy of asv's ``www`` template,
-``graphs/<params>/<benchmark>.json`` for every benchmark x environment x branch (asv's
-own :class:`asv.graph.Graph`, so the data points, the averaging of several result files,
-NaN/None handling, parameterised benchmarks and the trimming of missing edges are asv's),
+``graphs/<params>/<benchmark>.json`` for every benchmark x environment x branch
+(:mod:`perfwatch.adapters.asv_graph`, tested against :class:`asv.graph.Graph`: the data
+points, the averaging of several result files, NaN/None handling, parameterised
+benchmarks and the trimming of missing edges are asv's),
 ``graphs/<params>/summary.json`` (asv's summary list), ``graphs/summary/<benchmark>.json``
 (asv's summary graphs), ``index.json`` and ``info.json`` (those besides the graphs:
 :mod:`perfwatch.adapters.asv_site_files`). ``regressions.json`` and ``regressions.xml`` are
@@ -16,7 +17,8 @@ Differences from ``asv publish``, on purpose:
   perfwatch series of the analysed branch takes its steps from perfwatch's segments (the
   change points perfwatch reports; ``val`` is the segment level, ``min`` the smallest graph
   value in it, ``err`` the mean absolute deviation of the graph values from the level).
-  Other graphs (other branches) get asv's own step detection.
+  Other graphs (other branches, machines not analysed with ``--machine``) get asv's own
+  step detection, with asv's weights.
 - ``html_dir`` is not deleted: unchanged outputs are kept (not even rewritten), outputs
   the site no longer has are removed, other files (perfwatch's pages) are left alone.
 - The result files are read through perfwatch's caches (only new files are parsed).
