@@ -369,7 +369,8 @@ def load_results_file(path: Path, machine: str) -> ResultsFile:
 
 def _result_paths(machine_dir: Path) -> Iterator[Path]:
     for path in sorted(machine_dir.glob("*.json")):
-        if path.name != "machine.json" and not path.name.startswith("."):
+        # asv skips these two names anywhere in results_dir (results.iter_results_paths)
+        if path.name not in ("machine.json", "benchmarks.json") and not path.name.startswith("."):
             yield path
 
 

@@ -125,3 +125,15 @@ def test_warm_republish_after_new_commit_equals_cold_publish(fresh_project: AsvP
         [(c.key, c.commit, c.direction) for c in warm.changes]
     assert len(cold.changes) > 0 and warm.appended == warm.n_series
     assert _outputs(grown.html_dir).keys() == warm_out.keys()
+
+
+def test_benchmarks_json_in_a_machine_folder_is_not_a_result_file(
+        fresh_project: AsvProject) -> None:
+    """The main-branch workflow keeps a copy of benchmarks.json in each profile's folder;
+    asv skips that name anywhere, so does perfwatch."""
+    copy = fresh_project.results_dir / "ci-box" / "benchmarks.json"
+    shutil.copyfile(fresh_project.results_dir / "benchmarks.json", copy)
+    files = scan_results_dir(fresh_project.results_dir).files
+    assert files and all(f.path.name != "benchmarks.json" for f in files)
+    report = publish(load_asv_config(fresh_project.config), options=PublishOptions(seed=1))
+    assert report.n_series == 8
