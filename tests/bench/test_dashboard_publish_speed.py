@@ -1,6 +1,7 @@
-"""publish speed (``make bench`` only): asv publish alone, perfwatch's part cold, and the
-republish after one new commit, on 100 benchmarks x 100 commits, in this process (start-up
-and imports not counted). The full-size comparison (500 x 300, separate processes) is
+"""publish speed (``make bench`` only): asv publish alone, perfwatch's part (without asv's
+site) and the whole perfwatch publish (perfwatch writes asv's site), cold and after one new
+commit, on 100 benchmarks x 100 commits, in this process (start-up and imports not
+counted). The full-size comparison (500 x 300, separate processes) is
 ``scripts/bench_publish.py``."""
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dashboard_asvproject import (
     make_asv_project,
 )
 
-from perfwatch.adapters import asv_results
+from perfwatch.adapters import asv_results, results_cache
 from perfwatch.adapters.asv_config import load_asv_config
 from perfwatch.publish import PublishOptions, publish
 
@@ -44,6 +45,7 @@ def _forget() -> None:
     """Drop this process' memo of parsed result files: each run reads them as a new
     ``perfwatch publish`` process would (from the files, or from the on-disk cache)."""
     asv_results._cached_results.cache_clear()
+    results_cache.forget()
 
 
 def _once(benchmark: Any, run: Callable[[], object], setup: Callable[[], None]) -> None:
@@ -77,3 +79,27 @@ def test_perfwatch_part_after_one_new_commit(benchmark: Any, project: AsvProject
         _forget()
 
     _once(benchmark, lambda: publish(config, options=PublishOptions(site="none")), grow)
+
+
+def test_perfwatch_publish_with_site_cold(benchmark: Any, project: AsvProject) -> None:
+    config = load_asv_config(project.config)
+
+    def cold() -> None:
+        shutil.rmtree(project.results_dir / ".perfwatch", ignore_errors=True)
+        shutil.rmtree(project.html_dir, ignore_errors=True)
+        _forget()
+
+    _once(benchmark, lambda: publish(config), cold)
+
+
+def test_perfwatch_publish_with_site_after_one_new_commit(benchmark: Any,
+                                                          project: AsvProject) -> None:
+    config = load_asv_config(project.config)
+    state = [project]
+
+    def grow() -> None:
+        publish(config)  # warm caches
+        state[0] = add_commit(state[0], np.random.default_rng(len(state[0].shas)))
+        _forget()
+
+    _once(benchmark, lambda: publish(config), grow)
