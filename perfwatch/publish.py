@@ -30,6 +30,7 @@ from perfwatch import analysis, stats
 from perfwatch.adapters import asv_publish, asv_site, results_cache
 from perfwatch.adapters.asv_config import AsvConfig
 from perfwatch.adapters.asv_results import ResultsDir, scan_results_dir
+from perfwatch.adapters.asv_site_files import LOCALISED_MARK
 from perfwatch.adapters.publish_cache import PageManifest, sources_hash
 from perfwatch.model import Change, SeriesKey
 from perfwatch.publish_detect import cache_path, detect_incremental
@@ -200,8 +201,10 @@ def _asv(config: AsvConfig, options: PublishOptions, progress: Progress) -> Path
         progress("asv publish", 0, 1)
         asv_publish.run_asv_publish(config)
         progress("asv publish", 1, 1)
-        if (config.html_dir / "index.html").is_file():
-            asv_publish.localize_index(config.html_dir)
+    index = config.html_dir / "index.html"
+    if options.site != "perfwatch" and index.is_file() \
+            and LOCALISED_MARK not in index.read_text(encoding="utf-8"):
+        asv_publish.localize_index(config.html_dir)  # (perfwatch's writer does it itself)
     root = config.html_dir / asv_publish.PERFWATCH_DIR
     root.mkdir(parents=True, exist_ok=True)
     copy_plotly(root)

@@ -194,3 +194,16 @@ def test_interrupted_run_recovers_the_set_aside_pages(fresh_project: AsvProject)
     run_asv_publish(load_asv_config(fresh_project.config))
     assert not aside.exists()
     assert (fresh_project.html_dir / "perfwatch" / "profiles").is_dir()
+
+
+def test_no_asv_after_hand_run_asv_publish_localises_asv_page(fresh_project: AsvProject) -> None:
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-m", "asv", "publish", "--config",
+                    str(fresh_project.config)], cwd=fresh_project.root, check=True,
+                   capture_output=True)
+    index = fresh_project.html_dir / "index.html"
+    assert re.findall(r'<script\b[^>]*src="https?:', index.read_text())  # asv's CDN links
+    publish(load_asv_config(fresh_project.config), options=PublishOptions(seed=1, site="none"))
+    assert not re.findall(r'<(?:script|link)\b[^>]*(?:src|href)="https?:', index.read_text())
