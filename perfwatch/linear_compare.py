@@ -25,10 +25,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy import stats as sps
 
 from perfwatch import stats
 from perfwatch.model import Direction, FloatArray, Verdict
+from perfwatch.stats import dist
 from perfwatch.stats.between import MIN_RUNS, runs_noise, widen
 from perfwatch.stats.decision import ALPHA, runs_needed
 from perfwatch.stats.levels import MAD_TO_SD, MEDIAN_SE
@@ -91,6 +91,8 @@ def compare_linear(base: FloatArray, head: FloatArray, *, confidence: float = 0.
     b, h = finite(base), finite(head)
     if b.size == 0 or h.size == 0:
         raise ValueError("compare_linear needs at least one finite value on each side")
+    from scipy import stats as sps  # lazily: 0.6 s to import, detection never needs it
+
     ranks = sps.rankdata(np.concatenate([b, h]))
     rank_test = stats.compare_samples(ranks[: b.size], ranks[b.size:],
                                       rng=np.random.default_rng(0), confidence=confidence)
@@ -147,7 +149,7 @@ def decide_linear(result: stats.TwoSampleResult, qvalue: float, *, direction: Di
         return stats.Decision(Verdict.REGRESSION if worse else Verdict.IMPROVEMENT, None, False)
     if -min_effect < result.ci_low and result.ci_high < min_effect:
         return stats.Decision(Verdict.NO_CHANGE, None, False)
-    z = float(sps.norm.ppf(0.5 + result.confidence / 2.0))
+    z = float(dist.norm_ppf(0.5 + result.confidence / 2.0))
     se = (result.ci_high - result.ci_low) / (2.0 * z)
     sigma = se / math.sqrt(1.0 / result.n_base + 1.0 / result.n_head)
     current = min(result.n_base, result.n_head)

@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats as sps
 
 from perfwatch.model import FloatArray, Series
+from perfwatch.stats import dist
 
 __all__ = ["Segment", "commit_medians", "median_interval", "segments"]
 
@@ -44,7 +44,7 @@ def median_interval(values: FloatArray, confidence: float = 0.95) -> tuple[float
     if n == 0:
         return (float("nan"), float("nan"))
     # largest k with P(Bin(n, 1/2) <= k - 1) <= alpha / 2: interval [x_(k), x_(n-k+1)]
-    k = int(sps.binom.ppf((1.0 - confidence) / 2.0, n, 0.5))
+    k = int(dist.binom_ppf((1.0 - confidence) / 2.0, n, 0.5))
     if k < 1:
         return (float(x[0]), float(x[-1]))
     return (float(x[k - 1]), float(x[n - k]))

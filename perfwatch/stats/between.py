@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats as sps
 
+from perfwatch.stats import dist
 from perfwatch.stats.levels import robust_scale
 
 __all__ = [
@@ -170,6 +170,6 @@ def widen(shift: float, se_within: float, between: BetweenRunNoise, *, runs_base
     estimated = (between.sd ** 2 + between.within ** 2) * scale
     df = var ** 2 / (estimated ** 2 / max(between.df, 1.0)) if estimated > 0 else math.inf
     se = math.sqrt(var)
-    pvalue = float(2.0 * sps.t.sf(abs(shift) / se, df))
-    q = float(sps.t.ppf(0.5 + confidence / 2.0, df))
+    pvalue = float(2.0 * dist.t_sf(abs(shift) / se, df))
+    q = float(dist.t_ppf(0.5 + confidence / 2.0, df))
     return WidenedShift(pvalue=min(1.0, pvalue), low=shift - q * se, high=shift + q * se, se=se)

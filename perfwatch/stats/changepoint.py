@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats as sps
 
+from perfwatch.stats import dist
 from perfwatch.stats.candidates import CandidateTest, History, prune
 from perfwatch.stats.drift import drop_walks
 from perfwatch.stats.excursions import drop_excursions
@@ -63,7 +63,7 @@ class ChangePoint:
 
 
 def _to_change(t: CandidateTest, log_scale: bool, confidence: float) -> ChangePoint:
-    z = float(sps.norm.ppf(0.5 + confidence / 2.0))
+    z = float(dist.norm_ppf(0.5 + confidence / 2.0))
     low, high = t.shift - z * t.se, t.shift + z * t.se
     if log_scale:
         return ChangePoint(t.index, t.pvalue, math.expm1(t.shift), math.expm1(low), math.expm1(high))

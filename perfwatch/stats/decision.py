@@ -12,9 +12,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scipy import stats as sps
-
 from perfwatch.model import Direction, Verdict
+from perfwatch.stats import dist
 from perfwatch.stats.two_sample import TwoSampleResult
 
 __all__ = ["ALPHA", "POWER", "Decision", "decide", "runs_needed"]
@@ -39,7 +38,7 @@ class Decision:
 
 def _log_sigma(result: TwoSampleResult) -> float:
     """Per-sample noise on the log scale, recovered from the CI width."""
-    z = float(sps.norm.ppf(0.5 + result.confidence / 2.0))
+    z = float(dist.norm_ppf(0.5 + result.confidence / 2.0))
     width = math.log1p(result.ci_high) - math.log1p(result.ci_low)
     se = width / (2.0 * z)
     return se / math.sqrt(1.0 / result.n_base + 1.0 / result.n_head)
@@ -51,7 +50,7 @@ def runs_needed(sigma: float, effect: float, *, alpha: float = ALPHA, power: flo
     delta = abs(math.log1p(effect))
     if delta <= 0.0:
         raise ValueError("effect must be non-zero")
-    z = float(sps.norm.ppf(1.0 - alpha / 2.0) + sps.norm.ppf(power))
+    z = float(dist.norm_ppf(1.0 - alpha / 2.0) + dist.norm_ppf(power))
     return max(2, math.ceil(2.0 * (z * sigma / delta) ** 2 / _MWU_ARE))
 
 
@@ -63,7 +62,7 @@ def _unsure_in_runs(result: TwoSampleResult, effect: float) -> Decision:
     with ``r`` runs per side; the runs already made count."""
     scale = 1.0 / result.runs_base + 1.0 / result.runs_head
     per_run = math.sqrt(result.between_sd ** 2 + result.within_se ** 2 / scale)
-    z = float(sps.norm.ppf(1.0 - ALPHA / 2.0) + sps.norm.ppf(POWER))
+    z = float(dist.norm_ppf(1.0 - ALPHA / 2.0) + dist.norm_ppf(POWER))
     needed = max(2, math.ceil(2.0 * (z * per_run / abs(math.log1p(effect))) ** 2))
     current = min(result.runs_base, result.runs_head)
     return Decision(Verdict.UNSURE, max(1, needed - current), needed > _PRACTICAL_RUNS)

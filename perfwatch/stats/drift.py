@@ -32,8 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats as sps
 
+from perfwatch.stats import dist
 from perfwatch.stats.candidates import LINE_FACTOR, WINDOW, CandidateTest
 from perfwatch.stats.levels import MAD_TO_SD
 from perfwatch.stats.scan import scan_pvalue
@@ -80,7 +80,7 @@ def local_level(x: FloatArray, cuts: Sequence[int], max_pvalue: float) -> LocalL
         return None
     slope, intercept = np.polyfit(lags, v, 1)
     rise = float(slope) * (top - 1)
-    if rise <= float(sps.norm.isf(max_pvalue)) * v[0] * _LOG_VAR_SD * math.sqrt(2.0 / m):
+    if rise <= float(dist.norm_isf(max_pvalue)) * v[0] * _LOG_VAR_SD * math.sqrt(2.0 / m):
         return None
     return LocalLevel(noise_var=max(float(intercept) / 2.0, 0.0), walk_var=float(slope))
 

@@ -24,8 +24,8 @@ from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats as sps
 
+from perfwatch.stats import dist
 from perfwatch.stats.candidates import CandidateTest
 from perfwatch.stats.levels import fast_median, running_median5
 
@@ -71,8 +71,8 @@ def visited_elsewhere(y: FloatArray, into: CandidateTest, back: CandidateTest, s
     base = fast_median(others)
     delta = abs(level - base)
     nearer = int(np.count_nonzero(np.abs(others - level) < np.abs(others - base)))
-    p0 = float(sps.norm.sf(delta / (2.0 * sd)))
-    return float(sps.binom.sf(nearer - 1, others.size, p0)) <= VISIT_PVALUE
+    p0 = float(dist.norm_sf(delta / (2.0 * sd)))
+    return float(dist.binom_sf(nearer - 1, others.size, p0)) <= VISIT_PVALUE
 
 
 def noise_could_make(y: FloatArray, into: CandidateTest, back: CandidateTest) -> bool:
@@ -93,7 +93,7 @@ def noise_could_make(y: FloatArray, into: CandidateTest, back: CandidateTest) ->
     outside[into.index : back.index] = False
     beyond = int(np.count_nonzero(dev[outside] > abs(level - base) / 2.0))
     q = (beyond + 1) / (int(outside.sum()) + 1)
-    p_run = float(sps.binom.sf(math.ceil(length / 2) - 1, length, q))
+    p_run = float(dist.binom_sf(math.ceil(length / 2) - 1, length, q))
     return y.size * p_run > VISIT_PVALUE
 
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats as sps
 
+from perfwatch.stats import dist
 from perfwatch.stats.between import BetweenRunNoise, widen
 
 __all__ = ["TwoSampleResult", "compare_samples", "hodges_lehmann", "mwu_null_cdf"]
@@ -99,7 +99,7 @@ def _critical_rank(m: int, n: int, confidence: float) -> int:
         count = int(np.searchsorted(cdf, tail + 1e-12, side="right"))  # #u with P(U<=u)<=tail
         j = count - 1
     else:
-        z = float(sps.norm.ppf(1.0 - tail))
+        z = float(dist.norm_ppf(1.0 - tail))
         j = math.floor(m * n / 2.0 - z * math.sqrt(m * n * (m + n + 1) / 12.0)) - 1
     return max(0, min(j, (m * n - 1) // 2))
 
@@ -123,6 +123,8 @@ def _pvalue(base: FloatArray, head: FloatArray) -> tuple[float, float]:
         lower = float(cdf[u])
         upper = float(cdf[base.size * head.size - u])  # P(U >= u) by symmetry
         return float(u), min(1.0, 2.0 * min(lower, upper))
+    from scipy import stats as sps  # lazily: 0.6 s to import, detection never needs it
+
     res = sps.mannwhitneyu(head, base, alternative="two-sided", method="asymptotic")
     return float(res.statistic), float(min(1.0, res.pvalue))
 
@@ -174,7 +176,7 @@ def compare_samples(
         raise ValueError("compare_samples needs positive values (relative change on log scale)")
     statistic, pvalue = _pvalue(b, h)
     shift, low, high = hodges_lehmann(np.log(b), np.log(h), confidence)
-    within_se = (high - low) / (2.0 * float(sps.norm.ppf(0.5 + confidence / 2.0)))
+    within_se = (high - low) / (2.0 * float(dist.norm_ppf(0.5 + confidence / 2.0)))
     if between_sd > 0.0 or math.isfinite(between_df):
         noise = BetweenRunNoise(sd=max(between_sd, 0.0), df=between_df, commits=0,
                                 within=between_within)

@@ -1,0 +1,62 @@
+"""The few distribution functions the detector needs, from ``scipy.special``.
+
+``scipy.stats`` costs about 0.6 s to import (its distribution classes are built at import
+time), more than a whole incremental detection run; ``scipy.special`` holds the same
+functions for a quarter of that. Each function here equals its ``scipy.stats`` namesake
+(``tests/unit/stats/test_dist.py`` checks them against it on a grid).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import special
+
+__all__ = ["binom_ppf", "binom_sf", "norm_isf", "norm_ppf", "norm_sf", "t_ppf", "t_sf"]
+
+
+def norm_sf(x: float) -> float:
+    """P(Z > x) for a standard normal Z (``scipy.stats.norm.sf``)."""
+    return float(special.ndtr(-x))
+
+
+def norm_ppf(q: float) -> float:
+    """The q-quantile of a standard normal (``scipy.stats.norm.ppf``)."""
+    return float(special.ndtri(q))
+
+
+def norm_isf(q: float) -> float:
+    """x with P(Z > x) = q (``scipy.stats.norm.isf``)."""
+    return -float(special.ndtri(q))
+
+
+def binom_sf(k: float, n: int, p: float) -> float:
+    """P(X > k) for X ~ Binomial(n, p) (``scipy.stats.binom.sf``)."""
+    k = math.floor(k)
+    if k < 0:
+        return 1.0
+    if k >= n:
+        return 0.0
+    return float(special.bdtrc(k, n, p))
+
+
+def binom_ppf(q: float, n: int, p: float) -> int:
+    """The smallest k with P(X <= k) >= q for X ~ Binomial(n, p) (``scipy.stats.binom.ppf``)."""
+    if q <= 0.0:
+        return -1  # as scipy: one below the support
+    if q >= 1.0:
+        return n
+    cdf = special.bdtr(np.arange(n + 1), n, p)
+    # scipy.stats compares with a relative tolerance of 1e-10 (its _drv2_ppfsingle)
+    return int(np.searchsorted(cdf, q * (1.0 - 1e-10), side="left"))
+
+
+def t_sf(x: float, df: float) -> float:
+    """P(T > x) for Student's T with ``df`` degrees of freedom (``scipy.stats.t.sf``)."""
+    return float(special.stdtr(df, -x))
+
+
+def t_ppf(q: float, df: float) -> float:
+    """The q-quantile of Student's T with ``df`` degrees of freedom (``scipy.stats.t.ppf``)."""
+    return float(special.stdtrit(df, q))
