@@ -18,12 +18,11 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from perfwatch.adapters.publish_cache import write_in_place
+from perfwatch.adapters.publish_cache import read_entries, write_entries, write_in_place
 from perfwatch.errors import ResultsFormatError
 
 __all__ = ["CACHE_VERSION", "FileHeader", "HeaderCache", "OutputManifest"]
@@ -80,28 +79,6 @@ def _parse(path: Path) -> dict[str, Any]:
                                  path=path) from None
 
 
-def _load(path: Path, kind: str) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict) or data.get("version") != CACHE_VERSION \
-            or data.get("kind") != kind or not isinstance(data.get("entries"), dict):
-        return {}
-    return dict(data["entries"])
-
-
-def _save(path: Path, kind: str, entries: dict[str, Any]) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps({"version": CACHE_VERSION, "kind": kind, "entries": entries}),
-                       encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a read-only results directory: no cache, same output
-
-
 class HeaderCache:
     """:class:`FileHeader` per result file, read again only when the file changed.
 
@@ -111,7 +88,7 @@ class HeaderCache:
 
     def __init__(self, results_dir: Path) -> None:
         self.path = results_dir / ".perfwatch" / f"asv-site-headers.v{CACHE_VERSION}"
-        self._old = _load(self.path, "headers")
+        self._old = read_entries(self.path, "headers")
         self._new: dict[str, Any] = {}
         self._weights: dict[str, Any] = {}  # parsed in this run, until asked for
         self.parsed = 0
@@ -148,7 +125,7 @@ class HeaderCache:
 
     def save(self) -> None:
         if self._new != self._old:
-            _save(self.path, "headers", self._new)
+            write_entries(self.path, "headers", self._new)
 
 
 class OutputManifest:
@@ -159,7 +136,7 @@ class OutputManifest:
     def __init__(self, results_dir: Path, html_dir: Path) -> None:
         self.path = results_dir / ".perfwatch" / f"asv-site-outputs.v{CACHE_VERSION}"
         self.html_dir = html_dir
-        entries = _load(self.path, "outputs")
+        entries = read_entries(self.path, "outputs")
         ours = entries.get("html_dir") == str(html_dir)  # another html_dir: not trusted
         self._old: dict[str, list[Any]] = dict(entries.get("files", {})) if ours else {}
         self.extra: dict[str, Any] = dict(entries.get("extra", {})) if ours else {}
@@ -198,5 +175,5 @@ class OutputManifest:
         return len(stale)
 
     def save(self) -> None:
-        _save(self.path, "outputs", {"html_dir": str(self.html_dir), "files": self._new,
+        write_entries(self.path, "outputs", {"html_dir": str(self.html_dir), "files": self._new,
                                      "extra": self.extra})

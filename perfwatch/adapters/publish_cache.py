@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PageManifest", "sources_hash", "write_in_place"]
+__all__ = ["PageManifest", "read_entries", "sources_hash", "write_entries", "write_in_place"]
 
 CACHE_VERSION = 1
 
@@ -58,7 +58,8 @@ def write_in_place(path: Path, text: str) -> None:
         os.close(fd)
 
 
-def _read(path: Path, kind: str) -> dict[str, Any]:
+def read_entries(path: Path, kind: str) -> dict[str, Any]:
+    """The entries of a cache file of ``kind``; empty when missing, unreadable or stale."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -69,12 +70,16 @@ def _read(path: Path, kind: str) -> dict[str, Any]:
     return dict(data["entries"])
 
 
-def _write(path: Path, kind: str, entries: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps({"version": CACHE_VERSION, "kind": kind, "entries": entries}),
-                   encoding="utf-8")
-    os.replace(tmp, path)
+def write_entries(path: Path, kind: str, entries: dict[str, Any]) -> None:
+    """Replace the cache file atomically; a read-only results directory just has no cache."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps({"version": CACHE_VERSION, "kind": kind, "entries": entries}),
+                       encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass
 
 
 class PageManifest:
@@ -82,7 +87,7 @@ class PageManifest:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._old = {k: v for k, v in _read(path, "pages").items() if isinstance(v, str)}
+        self._old = {k: v for k, v in read_entries(path, "pages").items() if isinstance(v, str)}
         self._new: dict[str, str] = {}
 
     def fresh(self, page: str, digest: str, root: Path) -> bool:
@@ -100,4 +105,4 @@ class PageManifest:
         return sorted(set(self._old) - set(self._new))
 
     def save(self) -> None:
-        _write(self.path, "pages", dict(sorted(self._new.items())))
+        write_entries(self.path, "pages", dict(sorted(self._new.items())))

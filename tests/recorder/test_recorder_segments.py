@@ -217,14 +217,20 @@ def _no_free_descriptors() -> Iterator[Callable[[], None]]:
         lift()
 
 
-def test_mover_retries_a_valid_segment_while_out_of_file_descriptors(
-        tmp_path: Path, rng: np.random.Generator) -> None:
+def _two_segments_and_a_mover(tmp_path: Path, rng: np.random.Generator, threads: int = 4
+                              ) -> tuple[list[CachedSegment], SegmentIndex, SegmentMover]:
     clip = encode_test_clip(tmp_path / "clip.mp4", seconds=2.0, fps=15, gop=15, rng=rng)
     segs, _, _ = _segment_clip(clip, tmp_path / "cache", 1.0)
     storage = tmp_path / "storage"
     index = SegmentIndex(storage / "db.sqlite")
     mover = SegmentMover(storage, index, latency=LatencyRecorder(), stream_latency=lambda _: None,
-                         on_disk_full=lambda: None)
+                         on_disk_full=lambda: None, threads=threads)
+    return segs, index, mover
+
+
+def test_mover_retries_a_valid_segment_while_out_of_file_descriptors(
+        tmp_path: Path, rng: np.random.Generator) -> None:
+    segs, index, mover = _two_segments_and_a_mover(tmp_path, rng)
     with _no_free_descriptors() as lift:
         with pytest.raises(OSError) as err:
             os.open(os.devnull, os.O_RDONLY)
@@ -239,12 +245,7 @@ def test_mover_retries_a_valid_segment_while_out_of_file_descriptors(
 
 def test_mover_keeps_the_segment_cached_when_descriptors_never_come_back(
         tmp_path: Path, rng: np.random.Generator) -> None:
-    clip = encode_test_clip(tmp_path / "clip.mp4", seconds=2.0, fps=15, gop=15, rng=rng)
-    segs, _, _ = _segment_clip(clip, tmp_path / "cache", 1.0)
-    storage = tmp_path / "storage"
-    index = SegmentIndex(storage / "db.sqlite")
-    mover = SegmentMover(storage, index, latency=LatencyRecorder(), stream_latency=lambda _: None,
-                         on_disk_full=lambda: None, threads=1)
+    segs, index, mover = _two_segments_and_a_mover(tmp_path, rng, threads=1)
     mover.start()
     with _no_free_descriptors():
         mover.submit(segs[0])
