@@ -1,7 +1,7 @@
 """Process-level harness: the system under test (mock cameras + recorder) as real processes.
 
 A :class:`Rig` starts camera rigs and recorders as subprocesses in a test's tmp dir (through the
-recorder engineers' fixture helpers in tests/recorder), optional fault proxies between them, and
+recorder's fixture helpers in tests/recorder), optional fault proxies between them, and
 undoes all of it on :meth:`Rig.close` (an ExitStack), also when the test failed. It keeps each
 process's log so the failure report can carry it.
 

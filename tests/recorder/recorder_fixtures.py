@@ -2,7 +2,7 @@
 
 ``recorder_proc(config)`` starts ``python -m recorder serve`` with a JSON config in tmp_path on a free
 127.0.0.1 port, waits for /health and returns a :class:`RecorderProc` (base URL, JSON helpers, logs).
-``mock_cameras(count=..)`` starts ``python -m recorder cameras`` (the cameras engineer's CLI) and returns
+``mock_cameras(count=..)`` starts ``python -m recorder cameras`` (the mock cameras' CLI) and returns
 its RTSP URLs and fault-control URL. Every process is killed at teardown, also on failure, and the
 recorder's log is printed when a test fails.
 """
