@@ -62,6 +62,7 @@ def _comparison(c: Comparison) -> dict[str, Any]:
         "params": list(c.key.params) if c.key.params is not None else None,
         "machine": c.key.machine,
         "metric_unit": c.unit,
+        "direction": c.direction.value,
         "verdict": c.verdict.value,
         "rel_change": _finite(c.rel_change),
         "ci": [_finite(c.ci[0]), _finite(c.ci[1])],
@@ -73,6 +74,7 @@ def _comparison(c: Comparison) -> dict[str, Any]:
         "n_head": c.n_head,
         "extra_runs": c.extra_runs,
         "unstable": c.unstable,
+        "note": c.note,  # what noise the verdict was judged against (shown in the PR comment)
     }
 
 

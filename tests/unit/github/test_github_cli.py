@@ -16,7 +16,7 @@ from github_helpers import BASE, HEAD, REPO, comparison
 from perfwatch.analysis import CompareReport
 from perfwatch.cli import main
 from perfwatch.commands.compare import compare_document
-from perfwatch.model import Verdict
+from perfwatch.model import Direction, Verdict
 
 PAYLOADS = Path(__file__).resolve().parents[2] / "data" / "github" / "payloads"
 
@@ -147,3 +147,18 @@ def test_comment_with_a_label_artifact_accepts_without_results(
     assert "accepted by Codertocat; 1 check runs and 1 comments updated" in capsys.readouterr().out
     [run] = fake.check_runs.values()
     assert run["conclusion"] == "neutral"
+
+
+def test_compare_json_keeps_what_the_pr_comment_shows() -> None:
+    """compare --json -> artifact -> comment: direction and the noise note survive the trip."""
+    from dataclasses import replace
+
+    from perfwatch.prbot_artifact import comparison_from_json
+
+    c = replace(comparison("bench.api.track_requests_per_second", Verdict.UNSURE, -0.08),
+                direction=Direction.HIGHER_IS_BETTER, unit="requests/s",
+                note="between-run noise from 3 runs per side, no history")
+    report = CompareReport(base=BASE, head=HEAD, not_compared=(), comparisons=(c,))
+    [item] = json.loads(json.dumps(compare_document(report)))["comparisons"]
+    back = comparison_from_json(item)
+    assert (back.direction, back.note) == (c.direction, c.note)
