@@ -131,7 +131,10 @@ def test_script_end_to_end_fails_on_a_planted_slowdown(tmp_path: Path) -> None:
     assert {p.name for p in out.iterdir()} >= {"base.json", "head.json", "compare.json",
                                                "base-round1.json", "head-round5.json"}
     [row] = json.loads((out / "compare.json").read_text())["comparisons"]
-    assert row["verdict"] == "regression" and 0.5 < row["rel_change"] < 1.5
+    # planted: +100%. One process on a loaded 2-CPU machine can run 30% slower than the next,
+    # and 5 rounds' medians can carry that either way (+153% seen once in CI): the size is
+    # checked for a slowdown of the planted order, the verdict for the rest.
+    assert row["verdict"] == "regression" and 0.5 < row["rel_change"] < 2.0
     assert row["n_base"] == row["n_head"] == 5
     worktrees = subprocess.run(["git", "worktree", "list"], cwd=ROOT, capture_output=True,
                                text=True, check=True).stdout

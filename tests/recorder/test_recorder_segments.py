@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import errno
+import json
 import os
 import resource
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -228,28 +232,61 @@ def _two_segments_and_a_mover(tmp_path: Path, rng: np.random.Generator, threads:
     return segs, index, mover
 
 
-def test_mover_retries_a_valid_segment_while_out_of_file_descriptors(
-        tmp_path: Path, rng: np.random.Generator) -> None:
-    segs, index, mover = _two_segments_and_a_mover(tmp_path, rng)
+def _child_retry(tmp_path: Path) -> dict[str, object]:
+    segs, index, mover = _two_segments_and_a_mover(tmp_path, np.random.default_rng(20261126))
     with _no_free_descriptors() as lift:
-        with pytest.raises(OSError) as err:
+        try:
             os.open(os.devnull, os.O_RDONLY)
-        assert err.value.errno == errno.EMFILE
+            emfile = False
+        except OSError as err:
+            emfile = err.errno == errno.EMFILE
         timer = threading.Timer(0.25, lift)
         timer.start()
         row = mover.process(segs[0])
         timer.join()
-    assert row is not None and mover.stats.retries >= 1 and mover.stats.invalid == 0
-    assert [s.path for s in index.query()] == [row.path] and not segs[0].cache_path.exists()
+    return {"emfile": emfile, "row": row.path if row else None, "retries": mover.stats.retries,
+            "invalid": mover.stats.invalid, "indexed": [r.path for r in index.query()],
+            "cached": segs[0].cache_path.exists()}
 
 
-def test_mover_keeps_the_segment_cached_when_descriptors_never_come_back(
-        tmp_path: Path, rng: np.random.Generator) -> None:
-    segs, index, mover = _two_segments_and_a_mover(tmp_path, rng, threads=1)
+def _child_never(tmp_path: Path) -> dict[str, object]:
+    segs, index, mover = _two_segments_and_a_mover(tmp_path, np.random.default_rng(20261126),
+                                                   threads=1)
     mover.start()
     with _no_free_descriptors():
         mover.submit(segs[0])
         mover.stop()  # stopping cuts the retries short: the segment must stay in the cache
-    assert mover.stats.deferred == 1 and mover.stats.invalid == 0 and mover.stats.failed == 0
-    assert segs[0].cache_path.exists() and index.query() == []
-    assert validate_segment(segs[0].cache_path, segs[0].packets) is None
+    return {"deferred": mover.stats.deferred, "invalid": mover.stats.invalid,
+            "failed": mover.stats.failed, "cached": segs[0].cache_path.exists(),
+            "indexed": len(index.query()),
+            "valid": validate_segment(segs[0].cache_path, segs[0].packets) is None}
+
+
+_CHILDREN = {"retry": _child_retry, "never": _child_never}
+
+
+def _in_child(scenario: str, tmp_path: Path) -> dict[str, Any]:
+    """Run ``scenario`` in a fresh interpreter: RLIMIT_NOFILE is per process, and at 0 here it
+    would also fail other threads of the test process (servers left running by other tests)."""
+    done = subprocess.run([sys.executable, __file__, scenario, str(tmp_path)], capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    return result
+
+
+def test_mover_retries_a_valid_segment_while_out_of_file_descriptors(tmp_path: Path) -> None:
+    out = _in_child("retry", tmp_path)
+    assert out["emfile"] and out["row"] is not None
+    assert out["retries"] >= 1 and out["invalid"] == 0
+    assert out["indexed"] == [out["row"]] and not out["cached"]
+
+
+def test_mover_keeps_the_segment_cached_when_descriptors_never_come_back(tmp_path: Path) -> None:
+    out = _in_child("never", tmp_path)
+    assert (out["deferred"], out["invalid"], out["failed"]) == (1, 0, 0)
+    assert out["cached"] and out["indexed"] == 0 and out["valid"]
+
+
+if __name__ == "__main__":  # the child of _in_child
+    print(json.dumps(_CHILDREN[sys.argv[1]](Path(sys.argv[2]))))
