@@ -27,17 +27,15 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from perfwatch import stats
-from perfwatch.model import Direction, FloatArray, Verdict
+from perfwatch.model import Direction, FloatArray
 from perfwatch.stats import dist
 from perfwatch.stats.between import MIN_RUNS, runs_noise, widen
-from perfwatch.stats.decision import ALPHA, runs_needed
+from perfwatch.stats.decision import settled, unsure_in_samples
 from perfwatch.stats.levels import MAD_TO_SD, MEDIAN_SE
 from perfwatch.stats.two_sample import hodges_lehmann
 
 __all__ = ["LinearResult", "all_positive", "compare_linear", "decide_linear", "finite",
            "widen_runs"]
-
-_PRACTICAL_RUNS = 50  # as perfwatch.stats.decision: beyond it (and 5x the size), unstable
 
 
 @dataclass(frozen=True)
@@ -143,19 +141,12 @@ def decide_linear(result: stats.TwoSampleResult, qvalue: float, *, direction: Di
     inside +-min_effect; else unsure); the rerun advice uses the linear-scale noise
     recovered from the CI width instead of the log-scale one.
     """
-    rel = result.rel_change
-    if qvalue <= ALPHA and abs(rel) >= min_effect:
-        worse = direction.is_worse(rel)
-        return stats.Decision(Verdict.REGRESSION if worse else Verdict.IMPROVEMENT, None, False)
-    if -min_effect < result.ci_low and result.ci_high < min_effect:
-        return stats.Decision(Verdict.NO_CHANGE, None, False)
+    done = settled(result, qvalue, direction=direction, min_effect=min_effect)
+    if done is not None:
+        return done
     z = float(dist.norm_ppf(0.5 + result.confidence / 2.0))
     se = (result.ci_high - result.ci_low) / (2.0 * z)
     sigma = se / math.sqrt(1.0 / result.n_base + 1.0 / result.n_head)
-    current = min(result.n_base, result.n_head)
-    if sigma <= 0.0:
-        return stats.Decision(Verdict.UNSURE, 1, False)
     # runs_needed works on log1p(effect): pass expm1 so that it sees the linear effect.
-    needed = runs_needed(sigma, math.expm1(max(abs(rel), min_effect)))
-    return stats.Decision(Verdict.UNSURE, max(1, needed - current),
-                          needed > max(_PRACTICAL_RUNS, 5 * current))
+    return unsure_in_samples(sigma, math.expm1(max(abs(result.rel_change), min_effect)),
+                             min(result.n_base, result.n_head))

@@ -16,7 +16,7 @@ from perfwatch.model import Direction, Verdict
 from perfwatch.stats import dist
 from perfwatch.stats.two_sample import TwoSampleResult
 
-__all__ = ["ALPHA", "POWER", "Decision", "decide", "runs_needed"]
+__all__ = ["ALPHA", "POWER", "Decision", "decide", "runs_needed", "settled", "unsure_in_samples"]
 
 ALPHA = 0.05  # false-discovery level a q-value is compared with
 POWER = 0.8  # target power of the rerun advice
@@ -68,6 +68,29 @@ def _unsure_in_runs(result: TwoSampleResult, effect: float) -> Decision:
     return Decision(Verdict.UNSURE, max(1, needed - current), needed > _PRACTICAL_RUNS)
 
 
+def settled(result: TwoSampleResult, qvalue: float, *, direction: Direction,
+            min_effect: float) -> Decision | None:
+    """Confirmed (q <= ALPHA and |change| >= min_effect) or no change (the whole CI inside
+    +-min_effect) by the rules above; None when the comparison is unsure."""
+    rel = result.rel_change
+    if qvalue <= ALPHA and abs(rel) >= min_effect:
+        worse = direction.is_worse(rel)
+        return Decision(Verdict.REGRESSION if worse else Verdict.IMPROVEMENT, None, False)
+    if -min_effect < result.ci_low and result.ci_high < min_effect:
+        return Decision(Verdict.NO_CHANGE, None, False)
+    return None
+
+
+def unsure_in_samples(sigma: float, effect: float, current: int) -> Decision:
+    """Unsure, advising samples per side: ``sigma`` the per-sample noise (log scale),
+    ``effect`` the relative change to detect, ``current`` the samples per side now."""
+    if sigma <= 0.0:
+        return Decision(Verdict.UNSURE, 1, False)
+    needed = runs_needed(sigma, effect)
+    return Decision(Verdict.UNSURE, max(1, needed - current),
+                    needed > max(_PRACTICAL_RUNS, 5 * current))
+
+
 def decide(
     result: TwoSampleResult,
     qvalue: float,
@@ -76,20 +99,10 @@ def decide(
     min_effect: float = 0.02,
 ) -> Decision:
     """Verdict for ``result`` given its suite-wide q-value (see :func:`benjamini_hochberg`)."""
-    rel = result.rel_change
-    inside = -min_effect < result.ci_low and result.ci_high < min_effect
-    if qvalue <= ALPHA and abs(rel) >= min_effect:
-        worse = direction.is_worse(rel)
-        return Decision(Verdict.REGRESSION if worse else Verdict.IMPROVEMENT, None, False)
-    if inside:
-        return Decision(Verdict.NO_CHANGE, None, False)
+    done = settled(result, qvalue, direction=direction, min_effect=min_effect)
+    if done is not None:
+        return done
+    effect = max(abs(result.rel_change), min_effect)
     if result.between_sd > 0.0 or min(result.runs_base, result.runs_head) > 1:
-        return _unsure_in_runs(result, max(abs(rel), min_effect))
-    sigma = _log_sigma(result)
-    current = min(result.n_base, result.n_head)
-    if sigma <= 0.0:
-        return Decision(Verdict.UNSURE, 1, False)
-    needed = runs_needed(sigma, max(abs(rel), min_effect))
-    extra = max(1, needed - current)
-    unstable = needed > max(_PRACTICAL_RUNS, 5 * current)
-    return Decision(Verdict.UNSURE, extra, unstable)
+        return _unsure_in_runs(result, effect)
+    return unsure_in_samples(_log_sigma(result), effect, min(result.n_base, result.n_head))
