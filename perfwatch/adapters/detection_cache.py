@@ -12,14 +12,13 @@ version is refused with a hint (delete it: the next run rebuilds it).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
+from perfwatch.adapters.results_cache import save_npz
 from perfwatch.errors import ResultsFormatError
 from perfwatch.stats.changepoint import ChangePoint
 from perfwatch.stats.incremental import STATE_VERSION, DetectionState
@@ -44,16 +43,8 @@ def save_cache(path: Path, states: Mapping[str, DetectionState]) -> None:
             for i, k in enumerate(keys) for c in states[k].changes]
     changes = np.array(rows, dtype=np.float64).reshape(-1, 6)
     header = json.dumps({"format": CACHE_FORMAT, "version": CACHE_VERSION, "keys": keys})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, header=np.array(header), offsets=offsets, levels=levels,
-                     within=within, scalars=scalars, changes=changes)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    save_npz(path, {"header": np.array(header), "offsets": offsets, "levels": levels,
+                    "within": within, "scalars": scalars, "changes": changes})
 
 
 def _bad(path: Path, what: str) -> ResultsFormatError:

@@ -27,7 +27,7 @@ import json
 import os
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -45,7 +45,7 @@ if TYPE_CHECKING:  # avoids an import cycle at run time
     from perfwatch.adapters.asv_results import BenchmarkResult, ResultsFile
 
 __all__ = ["CACHE_FORMAT", "CACHE_VERSION", "MAX_SEGMENTS", "active", "cache_dir", "forget",
-           "load_machine_files", "persistent"]
+           "load_machine_files", "persistent", "save_npz"]
 
 CACHE_FORMAT = "perfwatch-results-cache"
 CACHE_VERSION = 1
@@ -179,15 +179,20 @@ def _write(path: Path, entries: list[tuple[_Stamp, ResultsFile]]) -> None:
     header = json.dumps({"format": CACHE_FORMAT, "version": CACHE_VERSION,
                          "names": list(t.names), "versions": list(t.versions),
                          "combos": [json.loads(c) for c in t.combos], "files": files})
+    save_npz(path, {"header": np.array(header),
+                    "rows": np.array(rows, dtype=np.int64).reshape(-1, 4),
+                    "cells": np.array(cells, dtype=np.int64).reshape(-1, 2),
+                    "values": np.array(values, dtype=np.float64),
+                    "samples": np.concatenate(samples) if samples else _EMPTY})
+
+
+def save_npz(path: Path, arrays: Mapping[str, NDArray[Any]]) -> None:
+    """Write ``arrays`` as an .npz file atomically (temporary file + rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, header=np.array(header),
-                     rows=np.array(rows, dtype=np.int64).reshape(-1, 4),
-                     cells=np.array(cells, dtype=np.int64).reshape(-1, 2),
-                     values=np.array(values, dtype=np.float64),
-                     samples=np.concatenate(samples) if samples else _EMPTY)
+            np.savez(fh, allow_pickle=False, **arrays)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
