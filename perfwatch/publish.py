@@ -211,15 +211,12 @@ def _asv(config: AsvConfig, options: PublishOptions, progress: Progress) -> Path
     return root
 
 
-def _levels_for(history: analysis.History, segs: Mapping[SeriesKey, list[Segment]]
-                ) -> asv_site.LevelsFor:
-    keys = {s.key for s in history.series}
-
+def _levels_for(segs: Mapping[SeriesKey, list[Segment]]) -> asv_site.LevelsFor:
     def levels_for(name: str, combo: tuple[str, ...] | None, machine: str, env: str
                    ) -> asv_site.Levels | None:
         for label in (f"{machine}/{env}", machine):
             key = SeriesKey(name, combo, label)
-            if key in keys:
+            if key in segs:  # segs has every series of the history
                 return asv_site.Levels(tuple(g.start for g in segs[key]),
                                        tuple(g.level for g in segs[key]))
         return None
@@ -235,9 +232,9 @@ def _site(config: AsvConfig, options: PublishOptions, result: _Analysis,
     if options.machine is not None:  # asv's site shows every machine
         with results_cache.persistent():
             results = scan_results_dir(config.results_dir)
-    report = asv_site.write_site(config, results, levels_for=_levels_for(
-        result.history, segs), positions=positions, localize=asv_publish.localize_index,
-        analysed_machines=set(result.results.machines))
+    report = asv_site.write_site(config, results, levels_for=_levels_for(segs),
+                                 positions=positions, localize=asv_publish.localize_index,
+                                 analysed_machines=set(result.results.machines))
     progress("asv site", 1, 1)
     return report
 
@@ -287,9 +284,10 @@ def publish(config: AsvConfig, *, options: PublishOptions = PublishOptions(),
     for rel in writer.manifest.stale():
         (root / rel).unlink(missing_ok=True)
     writer.manifest.save()
-    compare_pages = tuple(write_compare_page(config, r.base, r.head, machine=options.machine,
-                                             seed=options.seed, root=root)
-                          for r in options.compares)
+    with results_cache.persistent():  # each page scans the results three times: one parse
+        compare_pages = tuple(write_compare_page(config, r.base, r.head, machine=options.machine,
+                                                 seed=options.seed, root=root)
+                              for r in options.compares)
     overview = write_overview(config, history, changes, compare_pages, root)
     return PublishReport(html_dir=config.html_dir, overview=overview, changes=tuple(changes),
                          n_series=len(history.series), analysed=result.analysed,
