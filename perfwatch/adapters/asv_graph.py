@@ -103,24 +103,18 @@ class Graph:
             raise ValueError("Mismatching number of data series in graph")
         self._raw.append((revision, (value,), (None,)))
 
-    @property
-    def data_points(self) -> dict[int, list[Any]]:
-        """asv's ``data_points``: the values added at each revision."""
-        out: dict[int, list[Any]] = {}
-        for rev, value, _w in self._raw:
-            out.setdefault(rev, [])
-            if value is not None:
-                out[rev].append(value)
-        return out
-
-    @property
-    def data_weights(self) -> dict[int, list[Any]]:
-        out: dict[int, list[Any]] = {}
+    def _by_revision(self) -> tuple[dict[int, list[Any]], dict[int, list[Any]]]:
+        """asv's ``data_points`` and ``data_weights``: the values and weights added at each
+        revision (a revision with only missing values has empty lists)."""
+        values: dict[int, list[Any]] = {}
+        weights: dict[int, list[Any]] = {}
         for rev, value, weight in self._raw:
-            out.setdefault(rev, [])
+            if rev not in values:
+                values[rev], weights[rev] = [], []
             if value is not None:
-                out[rev].append(weight)
-        return out
+                values[rev].append(value)
+                weights[rev].append(weight)
+        return values, weights
 
     @staticmethod
     def _mean_axis0(rows: list[Any], n: int) -> list[Any]:
@@ -140,14 +134,7 @@ class Graph:
             self._data = self._scalar_data()
             return self._data
         n = self.n_series
-        values: dict[int, list[Any]] = {}
-        weights: dict[int, list[Any]] = {}
-        for rev, value, weight in self._raw:
-            if rev not in values:
-                values[rev], weights[rev] = [], []
-            if value is not None:
-                values[rev].append(value)
-                weights[rev].append(weight)
+        values, weights = self._by_revision()
         mean = self._mean_axis0
         val = trim_edges([(k, mean(values[k], n), mean(weights[k], n)) for k in sorted(values)])
         if self.scalar_series:
@@ -176,11 +163,12 @@ class Graph:
         """asv's own step detection on this graph's data."""
         from asv.graph import Graph as AsvGraph
 
+        values, weights = self._by_revision()
         twin = AsvGraph.__new__(AsvGraph)
         twin.__dict__.update(benchmark_name=self.benchmark_name, params=self.params,
                              path=self.path, n_series=self.n_series,
-                             scalar_series=self.scalar_series, data_points=self.data_points,
-                             data_weights=self.data_weights, _steps=None)
+                             scalar_series=self.scalar_series, data_points=values,
+                             data_weights=weights, _steps=None)
         twin.detect_steps(pool)
         self._steps = twin.get_steps()
         if self.scalar_series:
