@@ -44,7 +44,7 @@ def median_interval(values: FloatArray, confidence: float = 0.95) -> tuple[float
     if n == 0:
         return (float("nan"), float("nan"))
     # largest k with P(Bin(n, 1/2) <= k - 1) <= alpha / 2: interval [x_(k), x_(n-k+1)]
-    k = int(dist.binom_ppf((1.0 - confidence) / 2.0, n, 0.5))
+    k = dist.binom_half_ppf((1.0 - confidence) / 2.0, n)
     if k < 1:
         return (float(x[0]), float(x[-1]))
     return (float(x[k - 1]), float(x[n - k]))

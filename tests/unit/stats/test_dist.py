@@ -38,3 +38,19 @@ def test_binomial(n: int, p: float, rng: np.random.Generator) -> None:
         assert dist.binom_sf(k, n, p) == pytest.approx(sps.binom.sf(k, n, p), rel=1e-10, abs=1e-300)
     for q in [*QS[1:-1], float(sps.binom.cdf(n // 2, n, p))]:  # also exactly on a step
         assert dist.binom_ppf(q, n, p) == int(sps.binom.ppf(q, n, p)), q
+
+
+@pytest.mark.parametrize("q", [0.0005, 0.005, 0.025, 0.05, 0.1])
+def test_binomial_half_quantile_is_exact_and_equals_scipy(q: float) -> None:
+    # the order-statistic bands of segment levels use q = (1 - confidence) / 2
+    got = [dist.binom_half_ppf(q, n) for n in range(1, 1001)]
+    want = [int(sps.binom.ppf(q, n, 0.5)) for n in range(1, 1001)]
+    assert got == want
+
+
+def test_binomial_half_quantile_at_an_exact_tie_takes_the_exact_answer() -> None:
+    # P(X <= 17) = 1/2 exactly for n = 35: the smallest k with P(X <= k) >= 1/2 is 17
+    # (scipy's floating-point cdf says 18 here; only ties at q = 1/2 differ)
+    assert dist.binom_half_ppf(0.5, 35) == 17
+    assert dist.binom_half_ppf(0.0, 10) == -1
+    assert dist.binom_half_ppf(1.0, 10) == 10
