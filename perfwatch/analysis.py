@@ -65,6 +65,7 @@ __all__ = [
     "history_noise",
     "load_history",
     "measured_positions",
+    "suite_changes",
 ]
 
 # A change point is reported when its suite-wide Benjamini-Hochberg q-value is at most this.
@@ -182,6 +183,13 @@ def changes_from(per_series: Iterable[Sequence[Candidate]], history: History) ->
     """The suite-level rules of :func:`detect_history` over each series' candidates (in
     ``history.series`` order, wherever they were computed): Benjamini-Hochberg across the
     suite, kept when q <= MAX_QVALUE, sorted, suite-wide shifts marked."""
+    return suite_changes(per_series, measured_positions(history))
+
+
+def suite_changes(per_series: Iterable[Sequence[Candidate]],
+                  measured: Mapping[SeriesKey, Sequence[int]]) -> list[Change]:
+    """:func:`changes_from` given every series' measured positions (one entry per series,
+    with or without candidates) instead of the history."""
     found: list[Candidate] = []
     quiet = 0
     for cands in per_series:
@@ -194,7 +202,7 @@ def changes_from(per_series: Iterable[Sequence[Candidate]], history: History) ->
     changes = [_change(c, float(q)) for c, q in zip(found, qvalues, strict=True)
                if q <= MAX_QVALUE]
     changes.sort(key=lambda c: (c.key.benchmark, c.index, c.key.params or (), c.key.machine))
-    return mark_suite_shifts(changes, measured_positions(history))
+    return mark_suite_shifts(changes, measured)
 
 
 def measured_positions(history: History) -> dict[SeriesKey, list[int]]:

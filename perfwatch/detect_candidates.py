@@ -13,36 +13,52 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
 from perfwatch import stats
-from perfwatch.model import FloatArray, Series
+from perfwatch.model import Commit, Direction, FloatArray, Series, SeriesKey
 from perfwatch.stats.batch import detect_batch
 
-__all__ = ["MIN_BATCH", "Candidate", "candidates_of", "find_candidates"]
+__all__ = ["MIN_BATCH", "Candidate", "SeriesInfo", "candidates_of", "find_candidates"]
 
 MIN_BATCH = 8  # fewer series than this sharing a layout: the per-series path is as fast
 _CHUNK = 1000  # series stacked at once (bounds the extra memory of the stacked copy)
+
+
+class SeriesInfo(Protocol):
+    """What a change needs of its series besides the samples (a :class:`Series` is one)."""
+
+    @property
+    def key(self) -> SeriesKey: ...
+    @property
+    def unit(self) -> str: ...
+    @property
+    def direction(self) -> Direction: ...
+    @property
+    def commits(self) -> tuple[Commit, ...]: ...
 
 
 @dataclass(frozen=True)
 class Candidate:
     """A change point of one series, with its positions in ``series.commits``."""
 
-    series: Series
+    series: SeriesInfo
     point: stats.ChangePoint
     index: int  # position in series.commits of the first commit at the new level
     previous: int  # position of the last measured commit at the old level
 
 
-def candidates_of(series: Series, points: Sequence[stats.ChangePoint]) -> list[Candidate]:
-    """``points`` (indices among the measured commits) placed in ``series.commits``."""
-    return _mapped(series, series.measured, points)
+def candidates_of(series: Series, points: Sequence[stats.ChangePoint],
+                  measured: Sequence[int] | None = None) -> list[Candidate]:
+    """``points`` (indices among the measured commits) placed in ``series.commits``;
+    ``measured``: the series' measured positions when the caller has them."""
+    return _mapped(series, series.measured if measured is None else measured, points)
 
 
-def _mapped(series: Series, measured: Sequence[int], points: Sequence[stats.ChangePoint]
-            ) -> list[Candidate]:
+def _mapped(series: SeriesInfo, measured: Sequence[int],
+            points: Sequence[stats.ChangePoint]) -> list[Candidate]:
     return [Candidate(series, p, measured[p.index], measured[p.index - 1])
             for p in points if 0 < p.index < len(measured)]
 

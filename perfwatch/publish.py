@@ -21,6 +21,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -34,6 +35,7 @@ from perfwatch.adapters.asv_site_files import LOCALISED_MARK
 from perfwatch.adapters.publish_cache import PageManifest, sources_hash
 from perfwatch.model import Change, SeriesKey
 from perfwatch.publish_detect import cache_path, detect_incremental
+from perfwatch.publish_findings import Findings, levels_for, write_regressions
 from perfwatch.publish_pages import (
     PageWriter,
     commit_url,
@@ -46,7 +48,6 @@ from perfwatch.publish_pages import (
     write_series_pages,
 )
 from perfwatch.report.levels import Segment, commit_medians, segments
-from perfwatch.report.units import format_value
 
 __all__ = ["CompareRequest", "PartTimes", "Progress", "PublishOptions", "PublishReport", "SiteMode",
            "detector_id", "publish", "renderer_id", "series_slug"]
@@ -128,71 +129,6 @@ def detector_id() -> str:
 # ------------------------------------------------------------------ detection
 
 
-# ------------------------------------------------------------------ asv regressions.json
-
-
-def _regression_rows(history: analysis.History, by_key: Mapping[SeriesKey, list[Change]],
-                     segs: Mapping[SeriesKey, list[Segment]]) -> list[asv_publish.RegressionRow]:
-    position = {c.sha: i for i, c in enumerate(history.commits)}
-    rows = []
-    for s in history.series:
-        regs = [c for c in by_key.get(s.key, []) if c.direction == "regression"]
-        if not regs:
-            continue
-        level = {g.start: g.level for g in segs[s.key]}
-        before = {g.stop: g.level for g in segs[s.key]}
-        med = commit_medians(s)
-        finite = med[np.isfinite(med)]
-        best = float(finite.min() if s.direction.is_worse(1.0) else finite.max())
-        jumps = tuple(asv_publish.Jump(
-            previous_commit=c.previous_commit, commit=c.commit,
-            single_commit=position[c.commit] == position[c.previous_commit] + 1,
-            before=before.get(c.index, float("nan")), after=level.get(c.index, float("nan")))
-            for c in regs)
-        rows.append(asv_publish.RegressionRow(
-            benchmark=s.key.benchmark, params=s.key.params, machine=s.key.machine,
-            last_value=float(finite[-1]), best_value=best, jumps=jumps))
-    return rows
-
-
-def _write_regressions(config: AsvConfig, history: analysis.History,
-                       by_key: Mapping[SeriesKey, list[Change]],
-                       segs: Mapping[SeriesKey, list[Segment]]) -> int:
-    if not (config.html_dir / "index.json").is_file():
-        return 0
-    index = asv_publish.read_index(config.html_dir)
-    entries = asv_publish.regression_entries(_regression_rows(history, by_key, segs), index,
-                                             html_dir=config.html_dir, branch=config.branch)
-    asv_publish.write_regressions(config.html_dir, entries)
-    asv_publish.write_feed(config.html_dir, _feed_items(config, history, by_key, segs),
-                           project=config.project)
-    return len(entries)
-
-
-def _feed_items(config: AsvConfig, history: analysis.History,
-                by_key: Mapping[SeriesKey, list[Change]],
-                segs: Mapping[SeriesKey, list[Segment]]) -> list[asv_publish.FeedItem]:
-    dates = {c.sha: c.date for c in history.commits}
-    items = []
-    for key, changes in by_key.items():
-        before = {g.stop: g.level for g in segs[key]}
-        after = {g.start: g.level for g in segs[key]}
-        for c in changes:
-            if c.direction != "regression":
-                continue
-            pct = f"{100 * c.rel_change:+.2f}%"
-            link = f"perfwatch/series/{series_slug(key)}.html"
-            old = format_value(before.get(c.index, float("nan")), c.unit)
-            new = format_value(after.get(c.index, float("nan")), c.unit)
-            summary = (f'<a href="{link}">{pct} regression</a> on {dates[c.commit]:%Y-%m-%d %H:%M}'
-                       f' in commit <a href="{commit_url(config, c.commit)}">{c.commit[:8]}</a> '
-                       f"(on {key.machine}).<br>New value: {new}, old value: {old}.")
-            items.append(asv_publish.FeedItem(
-                title=f"{pct} {key.label} on {key.machine}", updated=dates[c.commit], link=link,
-                summary=summary, id_context=(key.label, key.machine, c.previous_commit, c.commit)))
-    return items
-
-
 # ------------------------------------------------------------------ the use case
 
 
@@ -211,19 +147,6 @@ def _asv(config: AsvConfig, options: PublishOptions, progress: Progress) -> Path
     return root
 
 
-def _levels_for(segs: Mapping[SeriesKey, list[Segment]]) -> asv_site.LevelsFor:
-    def levels_for(name: str, combo: tuple[str, ...] | None, machine: str, env: str
-                   ) -> asv_site.Levels | None:
-        for label in (f"{machine}/{env}", machine):
-            key = SeriesKey(name, combo, label)
-            if key in segs:  # segs has every series of the history
-                return asv_site.Levels(tuple(g.start for g in segs[key]),
-                                       tuple(g.level for g in segs[key]))
-        return None
-
-    return levels_for
-
-
 def _site(config: AsvConfig, options: PublishOptions, result: _Analysis,
           segs: Mapping[SeriesKey, list[Segment]], progress: Progress) -> asv_site.SiteReport:
     progress("asv site", 0, 1)
@@ -232,7 +155,7 @@ def _site(config: AsvConfig, options: PublishOptions, result: _Analysis,
     if options.machine is not None:  # asv's site shows every machine
         with results_cache.persistent():
             results = scan_results_dir(config.results_dir)
-    report = asv_site.write_site(config, results, levels_for=_levels_for(segs),
+    report = asv_site.write_site(config, results, levels_for=levels_for(segs),
                                  positions=positions, localize=asv_publish.localize_index,
                                  analysed_machines=set(result.results.machines))
     progress("asv site", 1, 1)
@@ -277,7 +200,10 @@ def publish(config: AsvConfig, *, options: PublishOptions = PublishOptions(),
     segs = {s.key: segments(s, [c.index for c in by_key.get(s.key, [])]) for s in history.series}
     site = _site(config, options, result, segs, progress) if options.site == "perfwatch" \
         else None
-    listed = _write_regressions(config, history, by_key, segs)
+    by_series = {s.key: s for s in history.series}
+    found = Findings(history.commits, {s.key: s.direction for s in history.series},
+                     lambda key: commit_medians(by_series[key]), by_key, segs)
+    listed = write_regressions(config, found, series_slug, partial(commit_url, config))
     writer = PageWriter(root, PageManifest(root / ".manifest"), renderer_id())
     write_series_pages(config, history, writer, by_key, segs, hashes, progress)
     write_hardware_pages(history, writer, by_key, segs, hashes)

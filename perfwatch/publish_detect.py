@@ -54,6 +54,7 @@ class DetectOutcome:
     appended: int  # series extended with the incremental detector
     unchanged: int  # series whose state was reused as it is
     digests: dict[SeriesKey, str]  # per series: a digest of all its data (for page caching)
+    states: list[DetectionState | None]  # per series (history order): its detection state
 
 
 def cache_path(results_dir: Path) -> Path:
@@ -135,11 +136,11 @@ class _Run:
     appended: int = 0
     unchanged: int = 0
 
-    def reuse(self, d: _Digests) -> list[ChangePoint] | None:
-        """The series' change points from the cache (None: analyse it in full)."""
+    def reuse(self, d: _Digests) -> tuple[list[ChangePoint] | None, DetectionState | None]:
+        """The series' change points and state from the cache (None: analyse it in full)."""
         m = len(d.measured)
         if m < 2:
-            return []
+            return [], None
         for back in range(MAX_APPEND + 1):
             if m - back < 2:
                 break
@@ -149,13 +150,13 @@ class _Run:
             if back:
                 state = _extend(state, d.series, d.measured[m - back:])
                 if state is None:
-                    return None
+                    return None, None
                 self.appended += 1
             else:
                 self.unchanged += 1
             self.new[d.of(m)] = state
-            return list(state.changes)
-        return None
+            return list(state.changes), state
+        return None, None
 
 
 def detect_incremental(history: analysis.History, path: Path, detector: str, *,
@@ -165,7 +166,9 @@ def detect_incremental(history: analysis.History, path: Path, detector: str, *,
     run = _Run(detector, _load(path), {})
     total = len(history.series)
     digests = [_Digests(detector, s) for s in history.series]
-    points: list[list[ChangePoint] | None] = [run.reuse(d) for d in digests]
+    reused = [run.reuse(d) for d in digests]
+    points: list[list[ChangePoint] | None] = [p for p, _s in reused]
+    states: list[DetectionState | None] = [s for _p, s in reused]
     missing = [n for n, p in enumerate(points) if p is None]
     progress("analyse", total - len(missing), total)
     found = find_candidates([history.series[i] for i in missing], rng)
@@ -173,7 +176,7 @@ def detect_incremental(history: analysis.History, path: Path, detector: str, *,
         d = digests[n]
         pts = [c.point for c in cands]
         points[n] = pts
-        state = _initial_state(d.series, d.measured, pts)
+        state = states[n] = _initial_state(d.series, d.measured, pts)
         if state is not None:
             run.new[d.of(len(d.measured))] = state
     progress("analyse", total, total)
@@ -186,5 +189,5 @@ def detect_incremental(history: analysis.History, path: Path, detector: str, *,
         (candidates_of(s, p or ()) for s, p in zip(history.series, points, strict=True)),
         history)
     return DetectOutcome(changes, len(missing), run.appended, run.unchanged,
-                         {d.series.key: d.page() for d in digests})
+                         {d.series.key: d.page() for d in digests}, states)
 

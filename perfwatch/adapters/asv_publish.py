@@ -31,9 +31,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from asv import feed
-from asv.graph import Graph
-
 from perfwatch.adapters.asv_config import AsvConfig
 from perfwatch.errors import ConfigError, ResultsError
 
@@ -215,6 +212,8 @@ def _entry_name(row: RegressionRow) -> str:
 def regression_entries(rows: Sequence[RegressionRow], index: AsvIndex, *, html_dir: Path,
                        branch: str | None) -> list[list[Any]]:
     """asv ``regressions.json`` entries for ``rows`` (only graphs asv wrote are named)."""
+    from asv.graph import Graph  # (asv's import is costly: only when there are entries)
+
     unique = _unique_graph_params(index.graph_params)
     entries: list[list[Any]] = []
     for row in rows:
@@ -255,6 +254,8 @@ class FeedItem:
 
 def write_feed(html_dir: Path, items: Sequence[FeedItem], *, project: str) -> Path:
     """Replace asv's ``regressions.xml`` (asv's own Atom writer), newest first."""
+    from asv import feed
+
     path = html_dir / "regressions.xml"
     entries = [feed.FeedEntry(i.title, i.updated, i.link, i.summary, list(i.id_context))
                for i in sorted(items, key=lambda i: i.updated, reverse=True)]

@@ -15,22 +15,25 @@ import json
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from perfwatch.adapters.results_cache import save_npz
 from perfwatch.errors import ResultsFormatError
 from perfwatch.stats.changepoint import ChangePoint
 from perfwatch.stats.incremental import STATE_VERSION, DetectionState
 
-__all__ = ["CACHE_FORMAT", "CACHE_VERSION", "load_cache", "save_cache"]
+__all__ = ["CACHE_FORMAT", "CACHE_VERSION", "load_cache", "save_cache", "states_from_arrays",
+           "states_to_arrays"]
 
 CACHE_FORMAT = "perfwatch-detection-cache"
 CACHE_VERSION = 1
 
 
-def save_cache(path: Path, states: Mapping[str, DetectionState]) -> None:
-    """Write all states atomically (temporary file + rename)."""
+def states_to_arrays(states: Mapping[str, DetectionState]) -> dict[str, NDArray[Any]]:
+    """The arrays of the format above (``header`` aside), keys in ``keys``."""
     keys = list(states)
     offsets = np.zeros(len(keys) + 1, dtype=np.int64)
     for i, k in enumerate(keys):
@@ -42,9 +45,37 @@ def save_cache(path: Path, states: Mapping[str, DetectionState]) -> None:
     rows = [[i, c.index, c.pvalue, c.rel_change, c.ci_low, c.ci_high]
             for i, k in enumerate(keys) for c in states[k].changes]
     changes = np.array(rows, dtype=np.float64).reshape(-1, 6)
+    return {"keys": np.array(json.dumps(keys)), "offsets": offsets, "levels": levels,
+            "within": within, "scalars": scalars, "changes": changes}
+
+
+def states_from_arrays(data: Mapping[str, NDArray[Any]]) -> dict[str, DetectionState]:
+    """The states in arrays made by :func:`states_to_arrays` (states of another
+    ``STATE_VERSION`` are left out). Raises KeyError/ValueError on broken arrays."""
+    keys = json.loads(str(data["keys"]))
+    offsets, levels, within = data["offsets"], data["levels"], data["within"]
+    scalars, changes = data["scalars"], data["changes"]
+    by_series: dict[int, list[ChangePoint]] = {}
+    for row in changes.tolist():
+        by_series.setdefault(int(row[0]), []).append(
+            ChangePoint(int(row[1]), float(row[2]), float(row[3]), float(row[4]), float(row[5])))
+    out: dict[str, DetectionState] = {}
+    bounds = offsets.tolist()
+    for i, k in enumerate(keys):
+        if int(scalars[i, 2]) != STATE_VERSION:
+            continue  # a state of another version is rebuilt, not trusted
+        a, b = bounds[i], bounds[i + 1]
+        out[k] = DetectionState(levels[a:b].copy(), within[a:b].copy(), bool(scalars[i, 0]),
+                                tuple(by_series.get(i, [])), float(scalars[i, 1]))
+    return out
+
+
+def save_cache(path: Path, states: Mapping[str, DetectionState]) -> None:
+    """Write all states atomically (temporary file + rename)."""
+    arrays = states_to_arrays(states)
+    keys = json.loads(str(arrays.pop("keys")))
     header = json.dumps({"format": CACHE_FORMAT, "version": CACHE_VERSION, "keys": keys})
-    save_npz(path, {"header": np.array(header), "offsets": offsets, "levels": levels,
-                    "within": within, "scalars": scalars, "changes": changes})
+    save_npz(path, {"header": np.array(header), **arrays})
 
 
 def _bad(path: Path, what: str) -> ResultsFormatError:
@@ -66,16 +97,9 @@ def load_cache(path: Path) -> dict[str, DetectionState]:
     if header.get("format") != CACHE_FORMAT or header.get("version") != CACHE_VERSION:
         raise _bad(path, f"format {header.get('format')!r} version {header.get('version')!r}, "
                          f"expected {CACHE_FORMAT!r} version {CACHE_VERSION}")
-    keys = header["keys"]
-    by_series: dict[int, list[ChangePoint]] = {}
-    for row in changes:
-        by_series.setdefault(int(row[0]), []).append(
-            ChangePoint(int(row[1]), float(row[2]), float(row[3]), float(row[4]), float(row[5])))
-    out: dict[str, DetectionState] = {}
-    for i, k in enumerate(keys):
-        if int(scalars[i, 2]) != STATE_VERSION:
-            continue  # a state of another version is rebuilt, not trusted
-        a, b = int(offsets[i]), int(offsets[i + 1])
-        out[k] = DetectionState(levels[a:b].copy(), within[a:b].copy(), bool(scalars[i, 0]),
-                                tuple(by_series.get(i, [])), float(scalars[i, 1]))
-    return out
+    arrays = {"keys": np.array(json.dumps(header["keys"])), "offsets": offsets,
+              "levels": levels, "within": within, "scalars": scalars, "changes": changes}
+    try:
+        return states_from_arrays(arrays)
+    except (KeyError, ValueError, IndexError, TypeError) as err:
+        raise _bad(path, f"inconsistent arrays ({err})") from None

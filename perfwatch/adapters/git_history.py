@@ -8,18 +8,16 @@ merge-base of two commits. It never writes to the repository.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Self
 
 import git
 
+from perfwatch.adapters.git_log import LOG_FORMAT, parse_log
 from perfwatch.errors import MissingCommitError, RepositoryError
 from perfwatch.model import Commit
 
 __all__ = ["GitHistory", "open_history"]
-
-_FIELD_SEP = "\x1f"
 
 
 @dataclass(frozen=True)
@@ -65,19 +63,14 @@ class GitHistory:
         """Commits of ``branch`` (default: the current branch) along first parents, oldest first."""
         ref = branch or "HEAD"
         tip = self.resolve(ref)
-        fmt = _FIELD_SEP.join(("%H", "%ct", "%s"))
         try:
-            out = self.repo.git.log("--first-parent", f"--format={fmt}", tip)
+            out = self.repo.git.log("--first-parent", f"--format={LOG_FORMAT}", tip)
         except git.GitCommandError as err:
             raise RepositoryError(
                 f"cannot read the history of {ref!r} in {self.path}: {err.stderr.strip()}",
                 hint="check the branch name with `git branch -a`",
             ) from None
-        commits = []
-        for line in str(out).splitlines():
-            sha, ts, summary = (line.split(_FIELD_SEP, 2) + ["", ""])[:3]
-            commits.append(Commit(sha=sha, date=datetime.fromtimestamp(int(ts), tz=UTC),
-                                  summary=summary))
+        commits = parse_log(str(out))
         commits.reverse()
         return commits
 

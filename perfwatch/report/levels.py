@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +19,7 @@ import numpy as np
 from perfwatch.model import FloatArray, Series
 from perfwatch.stats import dist
 
-__all__ = ["Segment", "commit_medians", "median_interval", "segments"]
+__all__ = ["Segment", "commit_medians", "median_interval", "segments", "segments_of"]
 
 
 @dataclass(frozen=True)
@@ -78,9 +78,17 @@ def commit_medians(series: Series) -> FloatArray:
 def segments(series: Series, change_indices: Sequence[int],
              confidence: float = 0.95) -> list[Segment]:
     """Levels between the given change points (positions in ``series.commits``)."""
-    medians = commit_medians(series)
-    cuts = sorted({i for i in change_indices if 0 < i < len(series.commits)})
-    bounds = [0, *cuts, len(series.commits)]
+    return segments_of(commit_medians(series), change_indices,
+                       lambda i: series.samples[i], confidence)
+
+
+def segments_of(medians: FloatArray, change_indices: Sequence[int],
+                samples_at: Callable[[int], FloatArray],
+                confidence: float = 0.95) -> list[Segment]:
+    """:func:`segments` from the per-commit medians (NaN: no result); ``samples_at(i)``
+    gives commit i's samples, asked only for a segment of one measured commit."""
+    cuts = sorted({i for i in change_indices if 0 < i < medians.size})
+    bounds = [0, *cuts, medians.size]
     out: list[Segment] = []
     for start, stop in itertools.pairwise(bounds):
         part = medians[start:stop]
@@ -88,8 +96,8 @@ def segments(series: Series, change_indices: Sequence[int],
         if part.size == 0:
             continue
         if part.size == 1:  # one run: its own samples say how sure the level is
-            only = next(s for s in series.samples[start:stop] if s.size)
-            low, high = median_interval(only, confidence)
+            only = start + int(np.flatnonzero(np.isfinite(medians[start:stop]))[0])
+            low, high = median_interval(samples_at(only), confidence)
         else:
             low, high = median_interval(part, confidence)
         out.append(Segment(start, stop, float(np.median(part)), low, high, int(part.size)))
