@@ -3,6 +3,11 @@
 Every page is a static file that works from ``file://``: figures are inlined as JSON and
 drawn by the local ``static/plotly.min.js``; nothing is fetched from another host.
 ``root`` is the relative path from a page to ``html_dir/perfwatch/``.
+
+Series and hardware pages are shells: their per-commit points live in the series' data
+files (:mod:`perfwatch.report.series_data`), loaded with ``<script src>`` (no fetch, so
+``file://`` works) before the figure is drawn. Each ``src`` carries the number of commits
+(``?n=300``), so a reloaded page does not take a stale data file from the browser's cache.
 """
 
 from __future__ import annotations
@@ -12,15 +17,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
-
-import plotly.graph_objects as go
-import plotly.io as pio
+from typing import TYPE_CHECKING
 
 from perfwatch.model import Change, Comparison
-from perfwatch.report.plots import FigureSpec
+from perfwatch.report.plots import FigureSpec, ShellFigure, template_json
 
-__all__ = ["Finding", "Headline", "Link", "comparison_page", "figure_html", "overview_page",
-           "profiles_page", "series_page"]
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+__all__ = ["DataFile", "Finding", "Headline", "Link", "comparison_page", "figure_html",
+           "overview_page", "profiles_page", "series_page", "shell_figure_html"]
 
 PLOTLY_JS = "static/plotly.min.js"
 
@@ -48,6 +54,33 @@ var ok=(!q||r.dataset.text.indexOf(q)>=0)&&(!m||r.dataset.machine===m)&&(!d||r.d
 r.style.display=ok?'':'none';if(ok){n++;}});
 document.getElementById('shown').textContent=n;}
 """
+
+
+# Data files call pwc(row) once per commit (row: label, date, summary, median, samples);
+# pwDraw puts the rows into the figure's traces and axes (see plots.Fill), then draws it.
+_SHELL_JS = """
+var PWD=PWD||{};
+function pwc(r){var k=document.currentScript.getAttribute('data-pw');(PWD[k]=PWD[k]||[]).push(r);}
+function pwFill(f,g){var rows=PWD[g.d]||[],t=f.data[g.t],x=[],y=[],s=[];
+rows.forEach(function(r){if(g.k==='samples'){r[4].forEach(function(v){x.push(r[0]);
+y.push(v===null?null:v/g.f);});}else if(r[3]!==null){x.push(r[0]);y.push(r[3]/g.f);
+s.push('commit '+r[0]+' \u00b7 '+r[1]+(r[2]?'<br>'+r[2]:''));}});
+t.x=x;t.y=y;if(g.k==='medians'){t.text=s;}
+f.layout[g.a].categoryarray=rows.map(function(r){return r[0];});}
+function pwDraw(id,f,fills){fills.forEach(function(g){pwFill(f,g);});
+var gd=document.getElementById(id);
+Plotly.newPlot(gd,f.data,f.layout,{responsive:true,displaylogo:false});
+gd.on('plotly_click',function(e){var u=e.points[0].customdata;
+if(typeof u==='string'&&u){window.open(u,'_blank');}});}
+"""
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """A data file a page loads: its key (``plots.Fill.data``) and its URL."""
+
+    key: str
+    src: str
 
 
 @dataclass(frozen=True)
@@ -87,18 +120,36 @@ def _page(title: str, body: str, *, root: str, plotly: bool) -> str:
             f"<main>{body}</main></body></html>\n")
 
 
+def _json(value: object) -> str:
+    return json.dumps(value, separators=(",", ":")).replace("</", "<\\/")
+
+
 def figure_html(fig: go.Figure | FigureSpec, div_id: str) -> str:
     """A div and the script that draws ``fig`` into it; change markers open their commit."""
-    if isinstance(fig, go.Figure):
-        text = pio.to_json(fig, validate=False)
-    else:  # a plain spec: plotly's own JSON structure, dumped as is
-        text = json.dumps(fig, separators=(",", ":"))
-    spec = text.replace("</", "<\\/")
+    if isinstance(fig, dict):  # a plain spec: plotly's own JSON structure, dumped as is
+        spec = _json(fig)
+    else:
+        import plotly.io as pio
+
+        spec = pio.to_json(fig, validate=False).replace("</", "<\\/")
     return (f'<div id="{div_id}" class="plot"></div><script>(function(){{'
             f"var f={spec};var gd=document.getElementById('{div_id}');"
             "Plotly.newPlot(gd,f.data,f.layout,{responsive:true,displaylogo:false});"
             "gd.on('plotly_click',function(e){var u=e.points[0].customdata;"
             "if(typeof u==='string'&&u){window.open(u,'_blank');}});})();</script>")
+
+
+def shell_figure_html(fig: ShellFigure, div_id: str, data: Sequence[DataFile]) -> str:
+    """The data files' scripts, a div, and the script that fills ``fig`` from them and
+    draws it (with the template); change markers open their commit."""
+    scripts = "".join(f'<script data-pw="{escape(d.key)}" src="{escape(d.src)}"></script>'
+                      for d in data)
+    fills = _json([{"t": g.trace, "d": g.data, "k": g.kind, "f": g.factor, "a": g.axis}
+                   for g in fig.fills])
+    return (f"<script>{_SHELL_JS}</script>{scripts}"
+            f'<div id="{div_id}" class="plot"></div><script>(function(){{'
+            f"var f={_json(fig.spec)};f.layout.template={template_json()};"
+            f"pwDraw('{div_id}',f,{fills});}})();</script>")
 
 
 def _link(link: Link) -> str:
@@ -174,8 +225,8 @@ class Headline:
     url: str
 
 
-def series_page(fig: go.Figure | FigureSpec, *, title: str, headlines: Sequence[Headline],
-                n_commits: int, links: Sequence[Link]) -> str:
+def series_page(fig: ShellFigure, *, data: Sequence[DataFile], title: str,
+                headlines: Sequence[Headline], n_commits: int, links: Sequence[Link]) -> str:
     """One series: what changed where (headline), the figure, links (profiles, asv, flamegraphs)."""
     if headlines:
         top = "".join(_headline(h.change, h.before, h.after, h.date, h.url) for h in headlines)
@@ -183,15 +234,17 @@ def series_page(fig: go.Figure | FigureSpec, *, title: str, headlines: Sequence[
         top = (f'<div class="headline">No change point found in {n_commits} measured '
                f'commit{"" if n_commits == 1 else "s"}.</div>')
     items = "".join(f"<li>{_link(x)}</li>" for x in links)
-    body = top + figure_html(fig, "series") + (f"<h2>Links</h2><ul>{items}</ul>" if items else "")
+    body = (top + shell_figure_html(fig, "series", data)
+            + (f"<h2>Links</h2><ul>{items}</ul>" if items else ""))
     return _page(title, body, root="../", plotly=True)
 
 
-def profiles_page(fig: go.Figure | FigureSpec, *, title: str, links: Sequence[Link]) -> str:
+def profiles_page(fig: ShellFigure, *, data: Sequence[DataFile], title: str,
+                  links: Sequence[Link]) -> str:
     """One benchmark on every hardware profile, side by side."""
     items = "".join(f"<li>{_link(x)}</li>" for x in links)
-    return _page(title, figure_html(fig, "profiles") + f"<h2>Series</h2><ul>{items}</ul>",
-                 root="../", plotly=True)
+    return _page(title, shell_figure_html(fig, "profiles", data)
+                 + f"<h2>Series</h2><ul>{items}</ul>", root="../", plotly=True)
 
 
 def _comparison_row(c: Comparison) -> str:

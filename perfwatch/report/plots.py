@@ -1,36 +1,43 @@
-"""plotly figures for the dashboard. Pure: values in, :class:`plotly.graph_objects.Figure` out.
+"""plotly figures for the dashboard. Pure: values in, plotly's JSON structure out.
 
-- :func:`series_figure`: one series over commits: every raw sample, the median per commit,
+- :func:`series_spec`: one series over commits: every raw sample, the median per commit,
   the level of each segment between change points with its confidence band, and a
   marker per change point that links to the commit.
-- :func:`profiles_figure`: one benchmark on several hardware profiles, side by side.
-- :func:`effect_figure` / :func:`distribution_figure`: a PR comparison: the effect with
+- :func:`profiles_spec`: one benchmark on several hardware profiles, side by side.
+- :func:`effect_spec` / :func:`distribution_spec`: a PR comparison: the effect with
   its interval per series, and base against head samples of one series.
 
-Each figure also exists as a ``*_spec`` function returning the plain plotly JSON
-structure (``{"data": [...], "layout": {...}}``): the pages embed that directly, which is
-an order of magnitude faster than building and serialising a validated ``Figure`` for
-hundreds of series. The ``*_figure`` functions wrap the same spec in a validated Figure.
+The specs are plain plotly JSON (``{"data": [...], "layout": {...}}``), which the pages
+embed directly: an order of magnitude faster than building and serialising a validated
+``Figure`` for hundreds of series. The series and hardware figures leave out their
+per-commit points: the page takes them from the series' data file when it loads
+(:class:`ShellFigure`, :mod:`perfwatch.report.series_data`), so a page does not grow with
+the history. The ``*_figure`` functions wrap a spec in a validated ``Figure`` (plotly is
+imported only there: publishing does not need it).
 """
 
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import plotly.graph_objects as go
-import plotly.io as pio
+import numpy.typing as npt
 
-from perfwatch.model import Change, Commit, Comparison, FloatArray, Series, Verdict
-from perfwatch.report.levels import Segment, commit_medians
+from perfwatch.model import Change, Commit, Comparison, FloatArray, Verdict
+from perfwatch.report.levels import Segment
 from perfwatch.report.units import Scale, scale_for
 
-__all__ = ["ChangeMark", "FigureSpec", "distribution_figure", "distribution_spec",
-           "effect_figure", "effect_spec", "profiles_figure", "profiles_spec", "series_figure",
-           "series_spec"]
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+__all__ = ["ChangeMark", "FigureSpec", "Fill", "Outline", "ShellFigure", "distribution_figure",
+           "distribution_spec", "effect_figure", "effect_spec", "profiles_figure",
+           "profiles_spec", "series_figure", "series_spec", "template", "template_json"]
 
 FigureSpec = dict[str, Any]  # plotly's JSON structure: {"data": [...], "layout": {...}}
 
@@ -38,8 +45,9 @@ REGRESSION_COLOR = "#c0392b"
 IMPROVEMENT_COLOR = "#1e8449"
 LEVEL_COLOR = "#1f4e79"
 SAMPLE_COLOR = "rgba(90, 90, 90, 0.45)"
-# plotly.js knows no template names: the spec carries the template itself.
-_TEMPLATE: dict[str, Any] = pio.templates["plotly_white"].to_plotly_json()
+# plotly.js knows no template names: a page carries the template itself. A copy of
+# plotly's "plotly_white" (a test compares it with the installed plotly's).
+_TEMPLATE_FILE = Path(__file__).parent / "assets" / "plotly_white.json"
 _VERDICT_COLORS = {Verdict.REGRESSION: REGRESSION_COLOR, Verdict.IMPROVEMENT: IMPROVEMENT_COLOR,
                    Verdict.UNSURE: "#d68910", Verdict.NO_CHANGE: "#7f8c8d"}
 
@@ -52,86 +60,100 @@ class ChangeMark:
     url: str
 
 
+@functools.cache
+def template_json() -> str:
+    """plotly's "plotly_white" template as JSON."""
+    return _TEMPLATE_FILE.read_text(encoding="utf-8").strip()
+
+
+def template() -> dict[str, Any]:
+    return dict(json.loads(template_json()))
+
+
 def _spec(data: list[dict[str, Any]], layout: dict[str, Any]) -> FigureSpec:
     return {"data": data, "layout": layout}
 
 
-# The series of one history share one commits tuple: labels and hover text are made once
-# per tuple (keyed by identity; hashing 300 Commit values per call costs more than that).
-_PER_COMMITS: dict[int, tuple[tuple[Commit, ...], list[str], list[str]]] = {}
+@dataclass(frozen=True)
+class Outline:
+    """A series as its figure needs it, without the per-commit points (those are in its
+    data file, :mod:`perfwatch.report.series_data`, which the page loads)."""
+
+    unit: str
+    commits: Sequence[Commit]  # oldest first
+    medians: FloatArray  # per commit; NaN: no result
+    segs: Sequence[Segment]
+    data: str  # key of the data file
 
 
-def _per_commits(commits: tuple[Commit, ...]) -> tuple[list[str], list[str]]:
-    hit = _PER_COMMITS.get(id(commits))
-    if hit is None or hit[0] is not commits:
-        if len(_PER_COMMITS) >= 64:
-            _PER_COMMITS.clear()
-        hit = (commits, [c.short for c in commits], [_commit_hover(c) for c in commits])
-        _PER_COMMITS[id(commits)] = hit
-    return hit[1], hit[2]
+@dataclass(frozen=True)
+class Fill:
+    """A trace whose points the page takes from a data file when it loads."""
+
+    trace: int  # index in the figure's data
+    data: str  # key of the data file
+    kind: str  # "samples" (every raw sample) | "medians" (median per commit, with hover text)
+    factor: float  # values are divided by it (the figure's scale)
+    axis: str  # the x axis (layout key) whose categories are the data file's commits
 
 
-def _commit_labels(series: Series) -> list[str]:
-    return list(_per_commits(series.commits)[0])
+@dataclass(frozen=True)
+class ShellFigure:
+    """A figure without its per-commit points, and where the page finds them."""
+
+    spec: FigureSpec  # plotly's JSON structure, without the template
+    fills: tuple[Fill, ...]
 
 
-@functools.lru_cache(maxsize=4096)
-def _commit_hover(commit: Commit) -> str:  # the series of one suite share their commits
-    summary = f"<br>{commit.summary[:60]}" if commit.summary else ""
-    return f"commit {commit.short} · {commit.date:%Y-%m-%d %H:%M}{summary}"
+def _typical(medians: FloatArray) -> float:
+    """The median of the finite per-commit medians (NaN when there are none); a sort is
+    several times cheaper than np.median's checks for this one small array."""
+    med = np.sort(medians[np.isfinite(medians)])
+    n = med.size
+    if not n:
+        return float("nan")
+    return float(med[n // 2]) if n % 2 else float((med[n // 2 - 1] + med[n // 2]) / 2)
 
 
-def _hover(series: Series) -> list[str]:
-    return list(_per_commits(series.commits)[1])
-
-
-def _sample_trace(series: Series, scale: Scale) -> dict[str, Any]:
-    sizes = [int(s.size) for s in series.samples]
-    values = [s for s in series.samples if s.size]
-    ys = (np.concatenate(values) / scale.factor).tolist() if values else []
-    return {"type": "scatter", "x": np.repeat(_commit_labels(series), sizes).tolist(), "y": ys,
-            "mode": "markers", "name": "samples", "marker": {"color": SAMPLE_COLOR, "size": 4},
+def _sample_trace(scale: Scale) -> dict[str, Any]:
+    return {"type": "scatter", "x": [], "y": [], "mode": "markers", "name": "samples",
+            "marker": {"color": SAMPLE_COLOR, "size": 4},
             # no per-sample text (it would triple the page): date and message are on the median
             "hovertemplate": f"commit %{{x}}<br>sample: %{{y:.4g}} {scale.label}<extra></extra>"}
 
 
-def _median_trace(series: Series, scale: Scale) -> dict[str, Any]:
-    med = commit_medians(series)
-    keep = np.isfinite(med)
-    labels = np.array(_commit_labels(series), dtype=object)[keep]
-    hover = np.array(_hover(series), dtype=object)[keep]
-    vals = med[keep] / scale.factor
-    return {"type": "scatter", "x": list(labels), "y": vals.tolist(), "mode": "lines+markers",
-                "name": "median per commit", "line": {"color": "rgba(31,78,121,0.35)", "width": 1},
-                "marker": {"size": 3, "color": "rgba(31,78,121,0.6)"},
-                "hovertext": [f"{h}<br>median: {v:.4g} {scale.label}" for h, v in zip(hover, vals)],
-                "hoverinfo": "text"}
+def _median_trace(scale: Scale) -> dict[str, Any]:
+    return {"type": "scatter", "x": [], "y": [], "text": [], "mode": "lines+markers",
+            "name": "median per commit", "line": {"color": "rgba(31,78,121,0.35)", "width": 1},
+            "marker": {"size": 3, "color": "rgba(31,78,121,0.6)"},
+            "hovertemplate": f"%{{text}}<br>median: %{{y:.4g}} {scale.label}<extra></extra>"}
 
 
-def _last_measured(series: Series, seg: Segment) -> int:
-    return max(i for i in range(seg.start, seg.stop) if series.samples[i].size)
+def _measured_ends(finite: npt.NDArray[np.bool_], seg: Segment) -> tuple[int, int]:
+    """First and last commit of ``seg`` with a result (its ends when it has none)."""
+    inside = np.flatnonzero(finite[seg.start:seg.stop])
+    if not inside.size:
+        return seg.start, seg.stop - 1
+    return seg.start + int(inside[0]), seg.start + int(inside[-1])
 
 
-def _first_measured(series: Series, seg: Segment) -> int:
-    return min(i for i in range(seg.start, seg.stop) if series.samples[i].size)
-
-
-def _segment_traces(series: Series, segs: Sequence[Segment], scale: Scale) -> list[dict[str, Any]]:
-    labels = _commit_labels(series)
+def _segment_traces(o: Outline, scale: Scale) -> list[dict[str, Any]]:
+    finite = np.isfinite(o.medians)
     out: list[dict[str, Any]] = []
-    for k, seg in enumerate(segs):
-        a, b = labels[_first_measured(series, seg)], labels[_last_measured(series, seg)]
+    for k, seg in enumerate(o.segs):
+        first, last = _measured_ends(finite, seg)
+        a, b = o.commits[first].short, o.commits[last].short
         lo, hi, lvl = scale(seg.low), scale(seg.high), scale(seg.level)
         text = (f"level {lvl:.4g} {scale.label} (95% CI {lo:.4g} – {hi:.4g})"
                 f"<br>commits {a} … {b}, {seg.n_commits} measured")
         out.append({"type": "scatter", "x": [a, b, b, a, a], "y": [lo, lo, hi, hi, lo],
-                        "fill": "toself", "mode": "lines", "line": {"width": 0},
-                        "fillcolor": "rgba(31,78,121,0.15)", "hoverinfo": "skip",
-                        "legendgroup": "levels", "showlegend": False, "name": "level band"})
+                    "fill": "toself", "mode": "lines", "line": {"width": 0},
+                    "fillcolor": "rgba(31,78,121,0.15)", "hoverinfo": "skip",
+                    "legendgroup": "levels", "showlegend": False, "name": "level band"})
         out.append({"type": "scatter", "x": [a, b], "y": [lvl, lvl], "mode": "lines",
-                        "line": {"color": LEVEL_COLOR, "width": 3}, "legendgroup": "levels",
-                        "name": "level (95% CI band)", "showlegend": k == 0,
-                        "hovertext": [text, text], "hoverinfo": "text"})
+                    "line": {"color": LEVEL_COLOR, "width": 3}, "legendgroup": "levels",
+                    "name": "level (95% CI band)", "showlegend": k == 0,
+                    "hovertext": [text, text], "hoverinfo": "text"})
     return out
 
 
@@ -139,110 +161,113 @@ def _pct(x: float) -> str:
     return f"{100 * x:+.1f}%"
 
 
-def _mark_trace(series: Series, marks: Sequence[ChangeMark], segs: Sequence[Segment],
-                scale: Scale) -> dict[str, Any]:
-    labels = _commit_labels(series)
-    level_at = {seg.start: seg.level for seg in segs}
-    xs, ys, texts, urls, colors = [], [], [], [], []
+def _color(change: Change) -> str:
+    return REGRESSION_COLOR if change.direction == "regression" else IMPROVEMENT_COLOR
+
+
+def _mark_trace(o: Outline, marks: Sequence[ChangeMark], scale: Scale,
+                typical: float) -> dict[str, Any]:
+    level_at = {seg.start: seg.level for seg in o.segs}
+    xs, ys, texts = [], [], []
     for m in marks:
         c = m.change
-        xs.append(labels[c.index])
-        ys.append(scale(level_at.get(c.index, float(np.nanmedian(commit_medians(series))))))
+        xs.append(o.commits[c.index].short)
+        ys.append(scale(level_at.get(c.index, typical)))
         texts.append(f"<b>{c.direction} {_pct(c.rel_change)}</b> (95% CI {_pct(c.ci[0])} … "
                      f"{_pct(c.ci[1])})<br>at commit {c.commit[:8]} (after {c.previous_commit[:8]})"
                      "<br>click to open the commit")
-        urls.append(m.url)
-        colors.append(REGRESSION_COLOR if c.direction == "regression" else IMPROVEMENT_COLOR)
     return {"type": "scatter", "x": xs, "y": ys, "mode": "markers", "name": "change point",
-                "marker": {"symbol": "diamond", "size": 14, "color": colors,
-                            "line": {"color": "white", "width": 1}},
-                "hovertext": texts, "hoverinfo": "text", "customdata": urls}
+            "marker": {"symbol": "diamond", "size": 14, "color": [_color(m.change) for m in marks],
+                       "line": {"color": "white", "width": 1}},
+            "hovertext": texts, "hoverinfo": "text", "customdata": [m.url for m in marks]}
 
 
-def _annotations(series: Series, marks: Sequence[ChangeMark]) -> list[dict[str, Any]]:
-    labels = _commit_labels(series)
-    return [{"x": labels[m.change.index], "y": 1.0, "yref": "paper", "yanchor": "bottom", "showarrow": False,
-                 "text": f'<a href="{m.url}">{_pct(m.change.rel_change)} at {m.change.commit[:8]}</a>',
-                 "font": {"color": REGRESSION_COLOR if m.change.direction == "regression"
-                           else IMPROVEMENT_COLOR, "size": 13}}
+def _annotations(o: Outline, marks: Sequence[ChangeMark]) -> list[dict[str, Any]]:
+    return [{"x": o.commits[m.change.index].short, "y": 1.0, "yref": "paper",
+             "yanchor": "bottom", "showarrow": False,
+             "text": f'<a href="{m.url}">{_pct(m.change.rel_change)} at {m.change.commit[:8]}</a>',
+             "font": {"color": _color(m.change), "size": 13}}
             for m in marks]
 
 
-def _shapes(series: Series, marks: Sequence[ChangeMark]) -> list[dict[str, Any]]:
-    labels = _commit_labels(series)
-    return [{"type": "line", "x0": labels[m.change.index], "x1": labels[m.change.index], "y0": 0, "y1": 1,
-                 "yref": "paper", "line": {"dash": "dot", "width": 1.5, "color": REGRESSION_COLOR
-                                         if m.change.direction == "regression"
-                                         else IMPROVEMENT_COLOR}}
+def _shapes(o: Outline, marks: Sequence[ChangeMark]) -> list[dict[str, Any]]:
+    return [{"type": "line", "x0": o.commits[m.change.index].short,
+             "x1": o.commits[m.change.index].short, "y0": 0, "y1": 1, "yref": "paper",
+             "line": {"dash": "dot", "width": 1.5, "color": _color(m.change)}}
             for m in marks]
 
 
-def _typical(series: Series) -> float:
-    med = commit_medians(series)
-    med = med[np.isfinite(med)]
-    return float(np.median(med)) if med.size else float("nan")
-
-
-def series_spec(series: Series, marks: Sequence[ChangeMark], segs: Sequence[Segment], *,
-                title: str) -> FigureSpec:
-    """The history of one series: samples, medians, levels with bands, change points."""
-    scale = scale_for(series.unit, _typical(series))
-    data = [_sample_trace(series, scale), _median_trace(series, scale),
-            *_segment_traces(series, segs, scale)]
+def series_spec(outline: Outline, marks: Sequence[ChangeMark], *, title: str) -> ShellFigure:
+    """The history of one series: samples and medians (from the data file), levels with
+    bands, change points. Axis categories (commits) come from the data file too."""
+    o = outline
+    typical = _typical(o.medians)
+    scale = scale_for(o.unit, typical)
+    data = [_sample_trace(scale), _median_trace(scale), *_segment_traces(o, scale)]
     if marks:
-        data.append(_mark_trace(series, marks, segs, scale))
+        data.append(_mark_trace(o, marks, scale, typical))
     layout = {
         "title": {"text": title, "x": 0.01, "xanchor": "left"},
         "xaxis": {"title": {"text": "commit (oldest → newest)"}, "type": "category",
-                  "categoryorder": "array", "categoryarray": _commit_labels(series), "nticks": 20,
+                  "categoryorder": "array", "categoryarray": [], "nticks": 20,
                   "automargin": True},
-        "yaxis": {"title": {"text": f"{series.unit} ({scale.label})"}, "rangemode": "tozero"},
-        "shapes": _shapes(series, marks), "annotations": _annotations(series, marks),
-        "hovermode": "closest", "template": _TEMPLATE, "height": 520,
+        "yaxis": {"title": {"text": f"{o.unit} ({scale.label})"}, "rangemode": "tozero"},
+        "shapes": _shapes(o, marks), "annotations": _annotations(o, marks),
+        "hovermode": "closest", "height": 520,
         "legend": {"orientation": "h", "y": -0.3}, "margin": {"t": 90, "l": 70, "r": 20, "b": 120},
     }
-    return _spec(data, layout)
+    fills = (Fill(0, o.data, "samples", scale.factor, "xaxis"),
+             Fill(1, o.data, "medians", scale.factor, "xaxis"))
+    return ShellFigure(_spec(data, layout), fills)
 
 
-def series_figure(series: Series, marks: Sequence[ChangeMark], segs: Sequence[Segment], *,
-                  title: str) -> go.Figure:
-    return go.Figure(series_spec(series, marks, segs, title=title))
+def _figure(shell: ShellFigure) -> go.Figure:
+    import plotly.graph_objects as go  # (publishing needs no validation)
+
+    return go.Figure({**shell.spec, "layout": {**shell.spec["layout"], "template": template()}})
+
+
+def series_figure(outline: Outline, marks: Sequence[ChangeMark], *, title: str) -> go.Figure:
+    """:func:`series_spec` as a validated Figure (without the data file's points)."""
+    return _figure(series_spec(outline, marks, title=title))
 
 
 def _axis_suffix(col: int) -> str:
     return "" if col == 1 else str(col)
 
 
-def profiles_spec(by_machine: Mapping[str, Series], segs: Mapping[str, Sequence[Segment]],
-                  subtitles: Mapping[str, str], *, title: str) -> FigureSpec:
+def profiles_spec(by_machine: Mapping[str, Outline], subtitles: Mapping[str, str], *,
+                  title: str) -> ShellFigure:
     """One benchmark on each hardware profile, in columns, each with its own axes."""
     names = sorted(by_machine)
     n, gap = max(1, len(names)), 0.06
     width = (1.0 - gap * (n - 1)) / n
     data: list[dict[str, Any]] = []
-    layout: dict[str, Any] = {"title": {"text": title, "x": 0.01}, "template": _TEMPLATE,
+    fills: list[Fill] = []
+    layout: dict[str, Any] = {"title": {"text": title, "x": 0.01},
                               "height": 440, "showlegend": False, "annotations": [],
                               "margin": {"t": 100, "l": 60, "r": 20, "b": 60}}
     for col, name in enumerate(names, start=1):
-        s, k = by_machine[name], _axis_suffix(col)
-        scale = scale_for(s.unit, _typical(s))
-        for trace in (_median_trace(s, scale), *_segment_traces(s, segs.get(name, ()), scale)):
+        o, k = by_machine[name], _axis_suffix(col)
+        scale = scale_for(o.unit, _typical(o.medians))
+        fills.append(Fill(len(data), o.data, "medians", scale.factor, f"xaxis{k}"))
+        for trace in (_median_trace(scale), *_segment_traces(o, scale)):
             data.append({**trace, "xaxis": f"x{k}", "yaxis": f"y{k}", "showlegend": False})
         x0 = (col - 1) * (width + gap)
         layout[f"xaxis{k}"] = {"domain": [x0, x0 + width], "anchor": f"y{k}", "type": "category",
-                               "nticks": 8}
+                               "categoryorder": "array", "categoryarray": [], "nticks": 8}
         layout[f"yaxis{k}"] = {"anchor": f"x{k}", "rangemode": "tozero",
-                               "title": {"text": f"{s.unit} ({scale.label})"}}
+                               "title": {"text": f"{o.unit} ({scale.label})"}}
         layout["annotations"].append({
             "text": f"<b>{name}</b>: {subtitles.get(name, 'no change point')}", "x": x0 + width / 2,
             "y": 1.02, "xref": "paper", "yref": "paper", "showarrow": False,
             "xanchor": "center", "yanchor": "bottom"})
-    return _spec(data, layout)
+    return ShellFigure(_spec(data, layout), tuple(fills))
 
 
-def profiles_figure(by_machine: Mapping[str, Series], segs: Mapping[str, Sequence[Segment]],
-                    subtitles: Mapping[str, str], *, title: str) -> go.Figure:
-    return go.Figure(profiles_spec(by_machine, segs, subtitles, title=title))
+def profiles_figure(by_machine: Mapping[str, Outline], subtitles: Mapping[str, str], *,
+                    title: str) -> go.Figure:
+    return _figure(profiles_spec(by_machine, subtitles, title=title))
 
 
 def effect_spec(comparisons: Sequence[Comparison], *, title: str) -> FigureSpec:
@@ -258,7 +283,7 @@ def effect_spec(comparisons: Sequence[Comparison], *, title: str) -> FigureSpec:
              "hovertext": [f"{lab}<br>{c.verdict.value}: {_pct(c.rel_change)} (95% CI "
                            f"{_pct(c.ci[0])} … {_pct(c.ci[1])}), q = {c.qvalue:.2g}"
                            for lab, c in zip(labels, rows, strict=True)], "hoverinfo": "text"}]
-    layout = {"title": {"text": title, "x": 0.01}, "template": _TEMPLATE,
+    layout = {"title": {"text": title, "x": 0.01}, "template": template(),
               "xaxis": {"title": {"text": "head vs base (%)"}, "zeroline": True},
               "shapes": [{"type": "line", "x0": 0, "x1": 0, "y0": 0, "y1": 1, "yref": "paper",
                           "line": {"color": "#555", "width": 1}}],
@@ -268,6 +293,8 @@ def effect_spec(comparisons: Sequence[Comparison], *, title: str) -> FigureSpec:
 
 
 def effect_figure(comparisons: Sequence[Comparison], *, title: str) -> go.Figure:
+    import plotly.graph_objects as go
+
     return go.Figure(effect_spec(comparisons, title=title))
 
 
@@ -282,10 +309,12 @@ def distribution_spec(comparison: Comparison, base: FloatArray, head: FloatArray
     layout = {"title": {"text": f"{comparison.key.label} @ {comparison.key.machine}: "
                         f"{comparison.verdict.value} {_pct(comparison.rel_change)}", "x": 0.01},
               "yaxis": {"title": {"text": f"{comparison.unit} ({scale.label})"}},
-              "template": _TEMPLATE, "height": 360, "showlegend": False,
+              "template": template(), "height": 360, "showlegend": False,
               "margin": {"t": 60, "l": 70, "r": 20, "b": 40}}
     return _spec(data, layout)
 
 
 def distribution_figure(comparison: Comparison, base: FloatArray, head: FloatArray) -> go.Figure:
+    import plotly.graph_objects as go
+
     return go.Figure(distribution_spec(comparison, base, head))

@@ -9,7 +9,7 @@ import pytest
 
 from perfwatch.model import Change, Commit, Comparison, Direction, Series, SeriesKey, Verdict
 from perfwatch.report import pages, plots
-from perfwatch.report.levels import median_interval, segments
+from perfwatch.report.levels import commit_medians, median_interval, segments
 from perfwatch.report.units import format_value, scale_for
 
 T0 = datetime(2026, 1, 5, tzinfo=UTC)
@@ -58,16 +58,28 @@ def test_units() -> None:
     assert format_value(float("nan"), "seconds") == "n/a"
 
 
+def _outline(s: Series, changes: list[int], data: str = "d") -> plots.Outline:
+    return plots.Outline(s.unit, s.commits, commit_medians(s), segments(s, changes), data)
+
+
 def test_series_figure_draws_samples_levels_and_linked_change(rng: np.random.Generator) -> None:
     s = _series(rng)
     change = _change(s)
-    fig = plots.series_figure(s, [plots.ChangeMark(change, URL + change.commit)],
-                              segments(s, [15]), title="t")
+    shell = plots.series_spec(_outline(s, [15]), [plots.ChangeMark(change, URL + change.commit)],
+                              title="t")
+    fig = plots.series_figure(_outline(s, [15]), [plots.ChangeMark(change, URL + change.commit)],
+                              title="t")  # the same spec, validated by plotly
     names = [t.name for t in fig.data]
+    assert names == [t["name"] for t in shell.spec["data"]]
     assert names[:2] == ["samples", "median per commit"] and names[-1] == "change point"
     assert names.count("level (95% CI band)") == 2 and names.count("level band") == 2
-    assert len(fig.data[0].y) == 29 * 5  # every raw sample, none for the gap
-    assert max(fig.data[0].y) < 1.5 and min(fig.data[0].y) > 0.9  # shown in ms
+    # samples and medians come from the data file "d" when the page loads, shown in ms
+    assert [(f.trace, f.data, f.kind, f.factor, f.axis) for f in shell.fills] == [
+        (0, "d", "samples", 1e-3, "xaxis"), (1, "d", "medians", 1e-3, "xaxis")]
+    assert len(fig.data[0].y) == 0 and "ms" in fig.data[1].hovertemplate
+    level = fig.data[3]
+    assert level.x == (s.commits[0].short, s.commits[14].short)
+    assert 0.99 < level.y[0] < 1.01  # the level in ms
     mark = fig.data[-1]
     assert list(mark.customdata) == [URL + change.commit]
     assert mark.x[0] == s.commits[15].short and "+30.0%" in mark.hovertext[0]
@@ -77,9 +89,11 @@ def test_series_figure_draws_samples_levels_and_linked_change(rng: np.random.Gen
 
 def test_profiles_and_comparison_figures(rng: np.random.Generator) -> None:
     a, b = _series(rng), _series(rng, factor=1.0)
-    fig = plots.profiles_figure({"ci-box": a, "gpu-box": b},
-                                {"ci-box": segments(a, [15]), "gpu-box": segments(b, [])},
-                                {"ci-box": "regression +30.0% at 0000000f"}, title="t")
+    outlines = {"ci-box": _outline(a, [15], "a"), "gpu-box": _outline(b, [], "b")}
+    fig = plots.profiles_figure(outlines, {"ci-box": "regression +30.0% at 0000000f"}, title="t")
+    shell = plots.profiles_spec(outlines, {}, title="t")
+    assert [(f.data, f.kind, f.axis) for f in shell.fills] == [("a", "medians", "xaxis"),
+                                                                ("b", "medians", "xaxis2")]
     assert {t.xaxis for t in fig.data} == {"x", "x2"}
     assert fig.layout.xaxis.domain[1] < fig.layout.xaxis2.domain[0]
     assert [a.text for a in fig.layout.annotations] == [
@@ -114,10 +128,13 @@ def test_overview_newest_first_escaped_and_filterable(rng: np.random.Generator) 
 def test_series_page_headline_says_where_and_how_much(rng: np.random.Generator) -> None:
     s = _series(rng)
     change = _change(s)
-    fig = plots.series_spec(s, [plots.ChangeMark(change, URL)], segments(s, [15]), title="t")
-    html = pages.series_page(fig, title="bench", n_commits=29, links=[], headlines=[
-        pages.Headline(change, "1.000 ms", "1.300 ms", T0, URL + change.commit)])
+    fig = plots.series_spec(_outline(s, [15]), [plots.ChangeMark(change, URL)], title="t</script>")
+    html = pages.series_page(fig, data=[pages.DataFile("d", "data/d.js?n=30")], title="bench",
+                             n_commits=29, links=[], headlines=[
+                                 pages.Headline(change, "1.000 ms", "1.300 ms", T0,
+                                                URL + change.commit)])
     assert "Regression +30.0%" in html and "+28.0% … +32.0%" in html
     assert f'href="{URL + change.commit}"' in html and "1.000 ms → 1.300 ms" in html
     assert '<script src="../static/plotly.min.js">' in html
-    assert "</script>" not in html.split("var f=")[1].split(";var gd")[0]
+    assert '<script data-pw="d" src="data/d.js?n=30"></script>' in html
+    assert "</script>" not in html.split("var f=")[1].split(";pwDraw(")[0]
