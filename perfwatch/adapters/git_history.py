@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Self
-
-import git
+from typing import TYPE_CHECKING, Self
 
 from perfwatch.adapters.git_log import LOG_FORMAT, parse_log
 from perfwatch.errors import MissingCommitError, RepositoryError
 from perfwatch.model import Commit
+
+if TYPE_CHECKING:
+    import git
 
 __all__ = ["GitHistory", "open_history"]
 
@@ -29,7 +30,7 @@ class GitHistory:
     """
 
     path: Path
-    repo: git.Repo
+    repo: git.Repo  # (gitpython is imported when a repository is opened: 0.05 s)
 
     def __enter__(self) -> Self:
         return self
@@ -50,6 +51,8 @@ class GitHistory:
 
     def resolve(self, ref: str) -> str:
         """The full 40-hex sha of a branch, tag, ``HEAD~n`` or (short) sha."""
+        import git
+
         try:
             return str(self.repo.git.rev_parse("--verify", "--quiet", f"{ref}^{{commit}}")).strip()
         except git.GitCommandError:
@@ -61,6 +64,8 @@ class GitHistory:
 
     def first_parent(self, branch: str | None = None) -> list[Commit]:
         """Commits of ``branch`` (default: the current branch) along first parents, oldest first."""
+        import git
+
         ref = branch or "HEAD"
         tip = self.resolve(ref)
         try:
@@ -76,6 +81,8 @@ class GitHistory:
 
     def merge_base(self, a: str, b: str) -> str:
         """The best common ancestor of two commits (the base a pull request forked from)."""
+        import git
+
         sha_a, sha_b = self.resolve(a), self.resolve(b)
         try:
             out = str(self.repo.git.merge_base(sha_a, sha_b)).strip()
@@ -92,6 +99,8 @@ class GitHistory:
 def open_history(path: Path) -> GitHistory:
     """Open the repository at ``path`` (or one of its parents) read-only; close it after
     use (``with open_history(path) as git: ...``)."""
+    import git
+
     try:
         repo = git.Repo(path, search_parent_directories=True)
     except git.NoSuchPathError:
