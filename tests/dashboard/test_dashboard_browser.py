@@ -8,6 +8,7 @@ aborted and recorded, and each test asserts the record is empty. Screenshots go 
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -165,7 +166,21 @@ def test_series_page_draws_expected_traces(watched: Watched, dashboard_url: str,
     url = page.evaluate("() => document.getElementById('series').data.at(-1).customdata[0]")
     assert url == "https://github.com/example/nvr/commit/" + sha
     n_points = page.locator("#series .scatterlayer .trace:first-child .point").count()
-    assert n_points == 5 * len([i for i in range(40) if i % 7 != 3])  # every raw sample drawn
+    measured = [i for i in range(40) if i % 7 != 3]
+    assert n_points == 5 * len(measured)  # every raw sample drawn (from the data file)
+    medians = page.evaluate("() => document.getElementById('series').data[1]")
+    assert len(medians["x"]) == len(medians["text"]) == len(measured)
+    assert medians["text"][-1].startswith(f"commit {published.project.shas[39][:8]} · ")
+    assert "median: %{y:.4g} ms" in medians["hovertemplate"]  # hover: commit, date, value, unit
+    page.locator("#series .scatterlayer .trace:nth-child(2) .point").nth(5).hover(force=True)
+    page.wait_for_function("() => document.querySelector('#series .hoverlayer')"
+                           ".textContent.includes('median')")
+    hover = page.evaluate("() => document.querySelector('#series .hoverlayer').textContent")
+    sixth = published.project.shas[measured[5]][:8]  # commit, date, message, median with unit
+    assert re.fullmatch(rf"commit {sixth} · \d{{4}}-\d\d-\d\d \d\d:\d\d.*median: 1\.9\d* ms",
+                        hover.replace("\xa0", " ")), hover
+    axis = page.evaluate("() => document.getElementById('series').layout.xaxis.categoryarray")
+    assert axis == [c[:8] for c in published.project.shas]  # every commit, oldest first
     hrefs = page.evaluate("() => [...document.querySelectorAll('#series .annotation a')]"
                           ".map(a => a.getAttribute('href') || a.getAttribute('xlink:href'))")
     assert set(hrefs) == {"https://github.com/example/nvr/commit/" + sha}
@@ -176,6 +191,9 @@ def test_series_page_draws_expected_traces(watched: Watched, dashboard_url: str,
     assert all(_resolves(u) for u in links)
     page.goto(next(u for u in links if "/hardware/" in u))
     page.wait_for_selector("#profiles .main-svg")
+    drawn = page.evaluate("() => document.getElementById('profiles').data"
+                          ".filter(t => t.name === 'median per commit').map(t => t.x.length)")
+    assert drawn == [len(measured), len(measured)]  # each profile's medians, from its data file
     watched.shot("hardware-time_remux")
     assert watched.errors == []
 
