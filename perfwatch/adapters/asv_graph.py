@@ -15,7 +15,10 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["Graph", "GraphSet", "ParamSet", "summary_data", "summary_is_graph", "trim_edges"]
+__all__ = ["RESAMPLED_POINTS", "Graph", "GraphSet", "ParamSet", "is_empty_point",
+           "summary_data", "summary_from_data", "summary_is_graph", "trim_edges"]
+
+RESAMPLED_POINTS = 3840 / 5 / 2  # asv.graph.RESAMPLED_POINTS (a summary graph's resampling)
 
 
 def _is_na(value: Any) -> bool:
@@ -53,6 +56,13 @@ def trim_edges(val: list[Any]) -> list[Any]:
         if any(not _is_na(v) for v in val[j][1]):
             break
     return val[i:j + 1]
+
+
+def is_empty_point(value: Any) -> bool:
+    """True when a graph point's value (a float, None, or a list of them) has no data."""
+    if isinstance(value, list):
+        return all(_is_na(v) for v in value)
+    return _is_na(value)
 
 
 class Graph:
@@ -142,6 +152,27 @@ class Graph:
         self._data = val
         return val
 
+    def revision_points(self) -> list[tuple[int, Any]]:
+        """asv's (revision, value) of every revision, sorted, edges not trimmed (a
+        revision without data has None, or a list of None)."""
+        n = self.n_series or 1
+        values, _weights = self._by_revision()
+        out = [(k, self._mean_axis0(values[k], n)) for k in sorted(values)]
+        return [(k, v[0]) for k, v in out] if self.scalar_series else out
+
+    def raw_series(self) -> int | None:
+        """The number of data series of the values added so far (None: no value yet)."""
+        return next((len(v) for _r, v, _w in self._raw if v is not None), None)
+
+    def pending_revisions(self) -> list[int]:
+        """The revisions after the last point of ``get_data`` (all without data): a later
+        revision with data brings them back into the graph."""
+        data = self.get_data()
+        if not data:
+            return []
+        last = data[-1][0]
+        return sorted({r for r, _v, _w in self._raw if r > last})
+
     def _scalar_data(self) -> list[Any]:
         """``get_data`` when every revision has at most one scalar value (the usual case)."""
         val = []
@@ -224,6 +255,9 @@ class GraphSet:
     def __iter__(self) -> Iterator[tuple[str, Graph]]:
         return iter(self._graphs.items())
 
+    def param_sets(self) -> list[ParamSet]:
+        return list(self._sets.values())
+
     def __len__(self) -> int:
         return len(self._graphs)
 
@@ -234,22 +268,89 @@ def _geom1(y: Any) -> Any:
     return prod if (0 + y) >= 0 else -prod
 
 
+def _geom_mean_na(values: list[Any]) -> Any:
+    """asv's ``util.geom_mean_na`` (same operations)."""
+    kept = [x for x in values if not _is_na(x)]
+    if not kept:
+        return None
+    exponent = 1 / len(kept)
+    prod = 1.0
+    acc = 0
+    for x in kept:
+        prod *= abs(x) ** exponent
+        acc += x
+    return prod if acc >= 0 else -prod
+
+
+def _fill_missing(y: list[Any]) -> list[Any]:
+    """asv's ``graph._fill_missing_data`` (gaps up to 10% of the valid count, linear)."""
+    max_gap = math.ceil(0.1 * sum(int(not _is_na(v)) for v in y))
+    filled = list(y)
+    prev: Any = None
+    prev_idx = 0
+    for i, v in enumerate(y):
+        if not _is_na(v):
+            gap = i - prev_idx - 1
+            if 0 < gap <= max_gap and not _is_na(prev):
+                for k in range(1, gap + 1):
+                    filled[prev_idx + k] = (v * k + (gap + 1 - k) * prev) / (gap + 1)
+            prev, prev_idx = v, i
+    return filled
+
+
+def _resample(val: list[tuple[int, Any]]) -> list[tuple[int, Any]]:
+    """asv's ``graph.resample_data``."""
+    if len(val) < RESAMPLED_POINTS:
+        return val
+    lo, hi = min(x[0] for x in val), max(x[0] for x in val)
+    step = int((hi - lo) / RESAMPLED_POINTS) or hi - lo + 1
+    out, j = [], 0
+    for i in range(lo + step, hi + step, step):
+        chunk = []
+        while j < len(val) and val[j][0] < i:
+            chunk.append(val[j][1])
+            j += 1
+        if chunk:
+            out.append((i, _mean_na(chunk)))
+    return out
+
+
+def summary_from_data(datasets: list[list[Any]], n_series: list[int], scalar: list[bool]
+                      ) -> list[list[Any]]:
+    """asv's ``make_summary_graph(graphs).get_data()`` as [revision, value] points, from each
+    graph's ``get_data`` points ([revision, value]), number of series and scalar flag."""
+    x = sorted({k for data in datasets for k, _v in data})
+    where = {k: i for i, k in enumerate(x)}
+    ys: list[list[Any]] = [[None] * len(x) for _ in range(sum(n_series))]
+    pos = 0
+    for data, n, one in zip(datasets, n_series, scalar, strict=True):
+        for k, v in data:
+            for j, y in enumerate([v] if one else v):
+                ys[pos + j][where[k]] = y
+        pos += n
+    filled = [_fill_missing(y) for y in ys]
+    col = [None if all(_is_na(y[i]) for y in ys) else _geom_mean_na([y[i] for y in filled])
+           for i in range(len(x))]
+    val = _resample(list(zip(x, col, strict=True)))
+    kept = trim_edges([(k, [None if _is_na(v) else (0 + v) / 1]) for k, v in val])
+    return [[k, v[0]] for k, v in kept]
+
+
 def summary_data(graphs: list[Graph]) -> list[list[Any]]:
     """The points of asv's summary graph of ``graphs`` (``graph.make_summary_graph``).
 
     One scalar graph (the usual case) takes a direct path with asv's arithmetic; several
-    graphs go through asv's own function.
+    graphs go through :func:`summary_from_data` (asv's function, ported).
     """
-    from asv.graph import RESAMPLED_POINTS, make_summary_graph, resample_data
-
     if len(graphs) != 1 or not graphs[0].scalar_series:
-        return [[k, v] for k, v, _w in make_summary_graph(graphs).get_data()]
+        datasets = [[[k, v] for k, v, _w in g.get_data()] for g in graphs]
+        return summary_from_data(datasets, [g.n_series or 1 for g in graphs],
+                                 [g.scalar_series for g in graphs])
     data = graphs[0].get_data()
     if len(data) < RESAMPLED_POINTS:  # asv's arithmetic on one finite value y: y + 0.0
         return [[k, None if v is None else v + 0.0] for k, v, _w in data]
     val = [(k, None if _is_na(v) else _geom1(v)) for k, v, _w in data]
-    val = resample_data(val)
-    kept = trim_edges([(k, [None if _is_na(v) else (0 + v) / 1]) for k, v in val])
+    kept = trim_edges([(k, [None if _is_na(v) else (0 + v) / 1]) for k, v in _resample(val)])
     return [[k, v[0]] for k, v in kept]
 
 
@@ -257,8 +358,6 @@ def summary_is_graph(graphs: list[Graph]) -> bool:
     """True when the summary graph of ``graphs`` has exactly the graph's own points: one
     scalar graph, short enough not to be resampled, and no zero (asv's arithmetic turns
     -0.0 into 0.0); then the summary file is the graph file's text."""
-    from asv.graph import RESAMPLED_POINTS
-
     if len(graphs) != 1 or not graphs[0].scalar_series:
         return False
     data = graphs[0].get_data()

@@ -27,6 +27,7 @@ Differences from ``asv publish``, on purpose:
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections import defaultdict
@@ -359,10 +360,15 @@ def write_site(config: AsvConfig, rd: ResultsDir, *, levels_for: LevelsFor,
         hash_to_date={**loaded.hash_to_date, **repo.tag_dates}, params=loaded.params,
         branch_names=repo.branch_names, graph_param_list=loaded.graph_param_list,
         benchmarks=benchmarks, results_dir=config.results_dir)))
-    manifest.write("info.json", info_text())
+    info = info_text()
+    manifest.write("info.json", info)
     removed = manifest.remove_stale()
     manifest.save()
     headers.save()
+    from perfwatch.adapters.asv_site_append import record  # it imports this module
+
+    record(config, loaded.graphs, loaded.params, repo.branch_names,
+           json.loads(info)["asv-version"])
     return SiteReport(graphs=len(loaded.graphs), written=manifest.written, kept=manifest.kept,
                       removed=removed, asv_steps=asv_steps)
 

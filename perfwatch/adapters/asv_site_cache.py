@@ -18,6 +18,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,9 @@ from typing import Any
 from perfwatch.adapters.publish_cache import read_entries, write_entries, write_in_place
 from perfwatch.errors import ResultsFormatError
 
-__all__ = ["CACHE_VERSION", "FileHeader", "HeaderCache", "OutputManifest"]
+__all__ = ["CACHE_VERSION", "FileHeader", "HeaderCache", "OutputManifest", "digest",
+           "file_stamp", "first_parents", "git", "input_stamps", "revision_numbers",
+           "tags_digest"]
 
 CACHE_VERSION = 1
 
@@ -167,6 +171,43 @@ class OutputManifest:
         self._new[rel] = [digest, st.st_size, st.st_mtime_ns]
         self.written += 1
 
+    def on_disk(self) -> bool:
+        """True when every output of the last run is on disk as it was written (size and
+        mtime)."""
+        for rel, old in self._old.items():
+            try:
+                st = (self.html_dir / rel).stat()
+            except OSError:
+                return False
+            if not isinstance(old, list) or [st.st_size, st.st_mtime_ns] != old[1:]:
+                return False
+        return True
+
+    def known(self, rel: str) -> bool:
+        return rel in self._old
+
+    def append(self, rel: str, text: str, offset: int) -> None:
+        """``html_dir/rel`` becomes ``text``, whose first ``offset`` characters (ASCII) are
+        already the file's: only the rest is written."""
+        path = self.html_dir / rel
+        tail = text[offset:].encode("utf-8")
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            os.pwrite(fd, tail, offset)
+            os.ftruncate(fd, offset + len(tail))
+        finally:
+            os.close(fd)
+        st = path.stat()
+        self._new[rel] = [hashlib.sha1(text.encode()).hexdigest(), st.st_size, st.st_mtime_ns]
+        self.written += 1
+
+    def keep_rest(self) -> None:
+        """The outputs of the last run not written in this one are kept as they are."""
+        for rel, old in self._old.items():
+            if rel not in self._new:
+                self._new[rel] = old
+                self.kept += 1
+
     def remove_stale(self) -> int:
         """Delete the outputs of the last run that this run did not produce."""
         stale = set(self._old) - set(self._new)
@@ -177,3 +218,66 @@ class OutputManifest:
     def save(self) -> None:
         write_entries(self.path, "outputs", {"html_dir": str(self.html_dir), "files": self._new,
                                      "extra": self.extra})
+
+
+# ------------------------------------------------------------------ what the site was made from
+
+def input_stamps(results_dir: Path) -> dict[str, str]:
+    """size:mtime of every file under ``results_dir`` (perfwatch's own ``.perfwatch`` folder
+    aside), in ``os.walk`` order; ``benchmarks.json`` and ``machine.json`` files by content
+    (``asv run`` rewrites them, the same, at every run)."""
+    out: dict[str, str] = {}
+    for root, dirs, names in os.walk(results_dir):
+        if root == str(results_dir):
+            dirs[:] = [d for d in dirs if d != ".perfwatch"]
+        for name in names:
+            path = os.path.join(root, name)
+            if name in ("benchmarks.json", "machine.json"):
+                with open(path, "rb") as f:
+                    stamp = "sha1:" + hashlib.sha1(f.read()).hexdigest()
+            else:
+                st = os.stat(path)
+                stamp = f"{st.st_size}:{st.st_mtime_ns}"
+            out[os.path.relpath(path, results_dir)] = stamp
+    return out
+
+
+def file_stamp(path: Path) -> str | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return f"{st.st_size}:{st.st_mtime_ns}"
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run git in ``repo`` as asv's git plugin does (no repository above it is looked at)."""
+    env = dict(os.environ)
+    prev = env.get("GIT_CEILING_DIRECTORIES")
+    env["GIT_CEILING_DIRECTORIES"] = os.pathsep.join(
+        [os.path.join(os.path.abspath(repo), os.pardir)] + ([prev] if prev else []))
+    done = subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, check=True)
+    return done.stdout.decode("utf-8", "replace")
+
+
+def revision_numbers(repo: Path) -> dict[str, int]:
+    """asv's revision number of every commit (``asv/plugins/git.py`` ``get_revisions``: the
+    index in ``git rev-list --all --date-order --reverse``)."""
+    return {sha: i for i, sha in enumerate(git(repo, "rev-list", "--all", "--date-order",
+                                               "--reverse").splitlines())}
+
+
+def first_parents(repo: Path, branch_name: str) -> list[str]:
+    """asv's ``get_branch_commits``: the branch's first-parent commits, newest first."""
+    return git(repo, "rev-list", "--first-parent", branch_name, "--").split()
+
+
+def tags_digest(repo: Path) -> str:
+    """A digest of every tag and what it points to (a tag added, moved or removed changes it)."""
+    out = git(repo, "for-each-ref", "--format=%(refname) %(objectname) %(*objectname)",
+              "refs/tags")
+    return hashlib.sha1(out.encode()).hexdigest()
+
+
+def digest(items: list[str]) -> str:
+    return hashlib.sha1("\n".join(items).encode()).hexdigest()

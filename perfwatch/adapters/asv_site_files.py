@@ -14,7 +14,7 @@ from typing import Any
 from perfwatch.adapters.asv_site_cache import OutputManifest
 
 __all__ = ["LOCALISED_MARK", "copy_template", "dump", "index_document", "info_text",
-           "summary_list"]
+           "summary_list", "summary_row"]
 
 
 def dump(data: Any) -> str:
@@ -81,7 +81,7 @@ def summary_list(benchmarks: Mapping[str, Any], graphs: Any) -> dict[str, list[A
                 steps = graph.get_steps()
                 if idx is not None and steps:
                     steps = steps[idx]
-                row = _summary_row(steps)
+                row = summary_row(steps)
                 row.update(name=name, idx=idx, pretty_name=pretty)
                 path = Graph.get_file_path(graph.params, "summary") + ".json"
                 results.setdefault(path, []).append(
@@ -90,7 +90,7 @@ def summary_list(benchmarks: Mapping[str, Any], graphs: Any) -> dict[str, list[A
     return {p: sorted(rows, key=lambda x: (x["name"], x["idx"])) for p, rows in results.items()}
 
 
-def _summary_row(steps: Any) -> dict[str, Any]:
+def summary_row(steps: Any) -> dict[str, Any]:
     row: dict[str, Any] = {"last_rev": None, "last_value": None, "last_err": None,
                            "prev_value": None, "change_rev": None}
     if not steps:
