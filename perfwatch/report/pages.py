@@ -120,8 +120,11 @@ def _page(title: str, body: str, *, root: str, plotly: bool) -> str:
             f"<main>{body}</main></body></html>\n")
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)  # specs are trees
+
+
 def _json(value: object) -> str:
-    return json.dumps(value, separators=(",", ":")).replace("</", "<\\/")
+    return _ENCODER.encode(value).replace("</", "<\\/")
 
 
 def figure_html(fig: go.Figure | FigureSpec, div_id: str) -> str:

@@ -28,6 +28,7 @@ __all__ = ["SIGNIFICANT", "data_lines"]
 SIGNIFICANT = 7  # digits of a value; hover text shows 4
 _FMT = f"{{:.{SIGNIFICANT}g}}".format
 SUMMARY_CHARS = 60
+_FEW = 8  # rows below which medians are taken one by one
 
 
 @functools.lru_cache(maxsize=8192)  # the series of one history share their commits
@@ -46,8 +47,20 @@ def _nums(values: list[float]) -> str:
     return ",".join(map(_num, values))
 
 
+def _median(values: list[float]) -> float:
+    """np.median of one short row, bit for bit (the middle value, or the mean of the two
+    middle ones), without numpy's per-call overhead; NaN when empty or with a NaN."""
+    if not values or any(map(math.isnan, values)):
+        return math.nan
+    v, n = sorted(values), len(values)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+
 def _medians(samples: Sequence[FloatArray]) -> list[float]:
-    """Median of each array (NaN for an empty one): arrays of one size are reduced at once."""
+    """Median of each array (NaN for an empty one). Few rows (an appended commit): one by
+    one; many: arrays of one size are reduced at once (the same values: a test compares)."""
+    if len(samples) < _FEW:
+        return [_median(np.asarray(s, dtype=np.float64).tolist()) for s in samples]
     out = np.full(len(samples), np.nan)
     by_size: dict[int, list[int]] = {}
     for i, s in enumerate(samples):

@@ -171,3 +171,16 @@ def test_template_copy_matches_installed_plotly() -> None:
 
     assert plots.template() == json.loads(json.dumps(
         pio.templates["plotly_white"].to_plotly_json()))
+
+
+def test_appended_rows_have_the_medians_of_a_whole_publish(rng: np.random.Generator) -> None:
+    """A few new rows take their medians one by one, a whole file reduces rows of one size
+    at once: both give numpy's median, bit for bit (here as the written text)."""
+    commits, samples = _commits(400), _random_samples(rng, 400)
+    whole = series_data_text(commits, samples).splitlines(keepends=True)
+    for n in range(393, 400):
+        assert "".join(whole[:n]) + series_data_lines(commits, samples, n) == "".join(whole)
+    few = [np.median(s) if s.size else np.nan for s in samples]
+    many = [r[3] for r in _rows("".join(whole))]
+    assert all(m is None if not np.isfinite(f) else m == pytest.approx(f, rel=1e-6)
+               for f, m in zip(few, many, strict=True))
