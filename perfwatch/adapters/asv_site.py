@@ -28,7 +28,6 @@ Differences from ``asv publish``, on purpose:
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -37,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from perfwatch.adapters.asv_config import AsvConfig
 from perfwatch.adapters.asv_graph import (
@@ -56,8 +56,12 @@ from perfwatch.adapters.asv_site_files import (
     summary_list,
 )
 from perfwatch.errors import ConfigError
+from perfwatch.model import FloatArray
 
-__all__ = ["Levels", "LevelsFor", "SiteReport", "Steps", "steps_from_levels", "write_site"]
+__all__ = ["Levels", "LevelsFor", "SiteReport", "Steps", "steps_from_arrays",
+           "steps_from_levels", "write_site"]
+
+IntArray = NDArray[np.int64]
 
 # (left revision, right revision exclusive, value, min, err): asv's step format.
 Steps = list[tuple[int, int, float, float, float]]
@@ -272,16 +276,19 @@ def steps_from_levels(points: Sequence[tuple[int, Any]], segs: Levels,
     A step's value is the segment's level, its min the smallest graph value in it and its
     error the mean absolute deviation of the graph values from the level.
     """
-    kept: list[tuple[int, float, int]] = []
-    for r, v in points:
-        p = position.get(r)
-        if p is not None and v is not None and not math.isnan(v):
-            kept.append((r, v, p))
-    if not kept:
+    revs = np.array([r for r, _v in points], dtype=np.int64)
+    vals = np.array([v for _r, v in points], dtype=np.float64)  # None -> NaN
+    where = np.array([position.get(r, -1) for r, _v in points], dtype=np.int64)
+    return steps_from_arrays(revs, vals, where, segs)
+
+
+def steps_from_arrays(revs: IntArray, vals: FloatArray, where: IntArray, segs: Levels) -> Steps:
+    """:func:`steps_from_levels` on arrays: the graph's revisions, values (NaN: missing)
+    and positions in the analysed history (-1: outside it)."""
+    keep = (where >= 0) & ~np.isnan(vals)
+    revs, vals, where = revs[keep], vals[keep], where[keep]
+    if not revs.size:
         return []
-    revs = np.array([k[0] for k in kept], dtype=np.int64)
-    vals = np.array([k[1] for k in kept], dtype=np.float64)
-    where = np.array([k[2] for k in kept], dtype=np.int64)
     seg = np.searchsorted(np.asarray(segs.starts, dtype=np.int64), where, side="right") - 1
     ok = (seg >= 0) & (seg < len(segs.levels))
     revs, vals, seg = revs[ok], vals[ok], seg[ok]

@@ -31,11 +31,14 @@ import datetime
 import importlib.util
 import itertools
 import json
+import math
 import os
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from perfwatch.adapters.asv_config import AsvConfig
 from perfwatch.adapters.asv_graph import (
@@ -47,6 +50,7 @@ from perfwatch.adapters.asv_graph import (
 )
 from perfwatch.adapters.asv_results import ResultsFile
 from perfwatch.adapters.asv_site import (
+    IntArray,
     LevelsFor,
     SiteReport,
     Steps,
@@ -54,11 +58,12 @@ from perfwatch.adapters.asv_site import (
     _compatible,
     _graph_params,
     _result_keys,
-    steps_from_levels,
+    steps_from_arrays,
 )
 from perfwatch.adapters.asv_site_cache import (
     CACHE_VERSION,
     FileHeader,
+    GraphValues,
     HeaderCache,
     OutputManifest,
     digest,
@@ -70,6 +75,7 @@ from perfwatch.adapters.asv_site_cache import (
 )
 from perfwatch.adapters.asv_site_files import summary_row
 from perfwatch.adapters.publish_cache import read_entries, write_entries
+from perfwatch.model import FloatArray
 
 __all__ = ["NotAppendable", "append_or_refuse", "append_site", "record"]
 
@@ -102,15 +108,19 @@ def record(config: AsvConfig, graphs: GraphSet, params: Mapping[str, set[Any]],
     graph_rows: dict[str, Any] = {}
     groups: dict[str, list[str]] = {}
     names: dict[str, str] = {}
+    values = GraphValues(config.results_dir)
     for path, g in graphs:
-        graph_rows[Path(path).as_posix()] = {
+        rel = Path(path).as_posix()
+        graph_rows[rel] = {
             "b": g.benchmark_name, "m": g.machine, "br": g.branch, "envs": sorted(g.envs),
             "n": g.raw_series(), "s": g.scalar_series, "p": g.pending_revisions()}
-        groups.setdefault(g.benchmark_name, []).append(Path(path).as_posix())
+        groups.setdefault(g.benchmark_name, []).append(rel)
         names[g.benchmark_name] = os.path.basename(path)
+        data = g.get_data()
+        values.revs[rel] = np.array([k for k, _v, _w in data], dtype=np.int64)
+        values.vals[rel] = _matrix([v for _k, v, _w in data], _width(graph_rows[rel]))
     state = {
         "html_dir": str(config.html_dir), "config": file_stamp(config.path),
-        "config_text": digest([config.path.read_text(encoding="utf-8")]),
         "branch": config.branch, "asv": _asv_stamp(), "asv_version": asv_version,
         "index_html": file_stamp(config.html_dir / "index.html"),
         "tags": tags_digest(repo),
@@ -121,6 +131,7 @@ def record(config: AsvConfig, graphs: GraphSet, params: Mapping[str, set[Any]],
         "param_sets": {_key(p.params): Path(p.prefix).as_posix()
                        for p in graphs.param_sets()},
         "names": names, "graphs": graph_rows, "groups": groups,
+        "values": values.save(list(graph_rows)),
     }
     write_entries(_state_path(config), _KIND, state)
 
@@ -258,18 +269,18 @@ def _fresh(row: Mapping[str, Any]) -> Graph:
 # ------------------------------------------------------------------ graph texts
 
 
+def _width(row: Mapping[str, Any]) -> int:
+    return 1 if row["s"] else row["n"] or 1
+
+
+def _matrix(values: Sequence[Any], width: int) -> FloatArray:
+    """Graph values (floats, None, or lists of them) as a (points, width) array, NaN for
+    None."""
+    return np.array(values, dtype=np.float64).reshape(len(values), width)
+
+
 def _empty(row: Mapping[str, Any]) -> Any:
     return None if row["s"] else [None] * (row["n"] or 1)
-
-
-def _nonempty_count(data: Sequence[Any]) -> int:
-    """How many points of ``data`` have data, counted up to 2."""
-    count = 0
-    for _k, v in data:
-        count += not is_empty_point(v)
-        if count == 2:
-            break
-    return count
 
 
 def _trim(points: list[list[Any]]) -> tuple[list[list[Any]], list[list[Any]]]:
@@ -284,11 +295,11 @@ def _trim(points: list[list[Any]]) -> tuple[list[list[Any]], list[list[Any]]]:
     return points[i:j + 1], points[j + 1:]
 
 
-def _grow(old: list[list[Any]], pending: list[list[Any]], new: list[list[Any]]
+def _grow(old_len: int, have: int, pending: list[list[Any]], new: list[list[Any]]
           ) -> tuple[list[list[Any]], list[list[Any]]]:
-    """The points added to a graph whose ``get_data`` was ``old`` (followed by the revisions
-    without data ``pending``) when ``new`` come after: (added, pending after)."""
-    have = _nonempty_count(old)
+    """The points added to a graph of ``old_len`` points, ``have`` of them with data (up to
+    2), followed by the revisions without data ``pending``, when ``new`` come after:
+    (added, pending after)."""
     if not have:
         return _trim(new)
     tail = pending + new
@@ -296,15 +307,16 @@ def _grow(old: list[list[Any]], pending: list[list[Any]], new: list[list[Any]]
                 None)
     if last is not None:
         return tail[:last + 1], tail[last + 1:]
-    room = 2 - len(old) if have == 1 else 0  # asv keeps one empty after a lone point
+    room = 2 - old_len if have == 1 else 0  # asv keeps one empty after a lone point
     return tail[:room], tail[room:]
 
 
-def _spliced(old_text: str, old: list[Any], added: list[list[Any]]) -> tuple[str, int]:
-    """The JSON text of ``old + added`` from ``old``'s text: (text, unchanged prefix)."""
+def _spliced(old_text: str, old_len: int, added: list[list[Any]]) -> tuple[str, int]:
+    """The JSON text of the old points and ``added`` from the old text: (text, unchanged
+    prefix)."""
     if not added:
         return old_text, len(old_text)
-    if not old:
+    if not old_len:
         return json.dumps(added), 0
     more = ", ".join(json.dumps(p) for p in added)
     return f"{old_text[:-1]}, {more}]", len(old_text) - 1
@@ -312,46 +324,52 @@ def _spliced(old_text: str, old: list[Any], added: list[list[Any]]) -> tuple[str
 
 @dataclass
 class _GraphOut:
-    data: list[Any]  # the graph's points after the append
     text: str
     offset: int  # characters of the old file kept
     added: list[list[Any]]
+    length: int  # points after the append
 
 
-def _grown_graph(html_dir: Path, rel: str, touched: _Touched) -> _GraphOut:
+def _grown_graph(html_dir: Path, rel: str, touched: _Touched, values: GraphValues
+                 ) -> _GraphOut:
     row, graph = touched.row, touched.graph
-    old_text = (html_dir / f"{rel}.json").read_text(encoding="utf-8")
-    old = json.loads(old_text)
-    row["n"] = graph.n_series
-    row["s"] = graph.scalar_series
+    old_text = _read(html_dir, f"{rel}.json")
+    revs, vals = values.revs[rel], values.vals[rel]
+    have = min(2, int(np.count_nonzero(~np.isnan(vals).all(axis=1))))
+    row["n"], row["s"] = graph.n_series, graph.scalar_series
     row["envs"] = sorted(set(row["envs"]) | touched.envs)
     empty = _empty(row)
-    pending = [[r, empty] for r in row["p"]]
-    new = [[r, v] for r, v in graph.revision_points()]
-    added, after = _grow(old, pending, new)
-    row["p"] = [r for r, _v in after] if old or added else []
-    text, offset = _spliced(old_text, old, added)
-    return _GraphOut(old + added, text, offset, added)
+    added, after = _grow(len(revs), have, [[r, empty] for r in row["p"]],
+                         [[r, v] for r, v in graph.revision_points()])
+    row["p"] = [r for r, _v in after] if have or added else []
+    if added:
+        width = _width(row)
+        old = vals if len(revs) else np.empty((0, width))
+        values.revs[rel] = np.concatenate([revs, np.array([k for k, _v in added], np.int64)])
+        values.vals[rel] = np.concatenate([old, _matrix([v for _k, v in added], width)])
+    text, offset = _spliced(old_text, len(revs), added)
+    return _GraphOut(text, offset, added, len(values.revs[rel]))
 
 
 # ------------------------------------------------------------------ summaries
 
 
-def _steps(row: Mapping[str, Any], data: list[Any], benchmark: Mapping[str, Any],
-           config: AsvConfig, levels_for: LevelsFor, position: Mapping[int, int]
-           ) -> list[Steps]:
-    """A graph's steps per parameter combination, from perfwatch's segments."""
+def _steps(row: Mapping[str, Any], revs: IntArray, vals: FloatArray,
+           benchmark: Mapping[str, Any], config: AsvConfig, levels_for: LevelsFor,
+           where: IntArray) -> list[Steps]:
+    """A graph's steps per parameter combination, from perfwatch's segments; ``where``:
+    revision -> position in the analysed history (-1: none)."""
     if row["br"] != config.branch:
         raise NotAppendable(f"{row['b']} on branch {row['br']} needs asv's step detection")
     env = row["envs"][0] if len(row["envs"]) == 1 else ""
     out = []
+    at = where[revs] if revs.size else revs
     for j, combo in enumerate(_combos(benchmark)):
         segs = levels_for(row["b"], combo, row["m"] or "", env)
         if segs is None:
             raise NotAppendable(f"{row['b']} {combo} has no segments: needs asv's step "
                                 "detection")
-        pts = [(r, v) for r, v in data] if row["s"] else [(r, v[j]) for r, v in data]
-        out.append(steps_from_levels(pts, segs, position))
+        out.append(steps_from_arrays(revs, vals[:, j], at, segs))
     return out
 
 
@@ -377,16 +395,24 @@ def _summary_rows(row: Mapping[str, Any], steps: list[Steps], benchmark: Mapping
     return out
 
 
-def _summary_graph(rows: Sequence[Mapping[str, Any]], datas: Sequence[list[Any]],
-                   old_text: str, single: _GraphOut | None) -> tuple[str, int]:
+def _points(row: Mapping[str, Any], revs: IntArray, vals: FloatArray) -> list[list[Any]]:
+    """A graph's [revision, value] points (None for NaN) from its arrays."""
+    listed = [[None if math.isnan(x) else x for x in v] for v in vals.tolist()]
+    return [[k, v[0] if row["s"] else v] for k, v in zip(revs.tolist(), listed, strict=True)]
+
+
+def _summary_graph(paths: Sequence[str], rows: Sequence[Mapping[str, Any]],
+                   values: GraphValues, old_text: str, single: _GraphOut | None
+                   ) -> tuple[str, int]:
     """The text of a benchmark's summary graph (``asv_graph.summary_data``): one scalar graph
     short of asv's resampling is its own points plus 0.0, appended; else asv's function."""
     if len(rows) == 1 and rows[0]["s"] and single is not None \
-            and len(single.data) < RESAMPLED_POINTS:
+            and single.length < RESAMPLED_POINTS:
         plus = [[k, None if v is None else v + 0.0] for k, v in single.added]
-        return _spliced(old_text, single.data[:len(single.data) - len(single.added)], plus)
-    points = summary_from_data(list(datas), [r["n"] or 1 for r in rows],
-                               [r["s"] for r in rows])
+        return _spliced(old_text, single.length - len(single.added), plus)
+    datasets = [_points(r, values.revs[p], values.vals[p]) for p, r in zip(paths, rows,
+                                                                           strict=True)]
+    points = summary_from_data(datasets, [r["n"] or 1 for r in rows], [r["s"] for r in rows])
     return json.dumps(points), 0
 
 
@@ -399,40 +425,33 @@ class _Outputs:
 
 
 def _read(html_dir: Path, rel: str) -> str:
-    return (html_dir / rel).read_text(encoding="utf-8")
+    with open(os.path.join(html_dir, rel), encoding="utf-8") as f:
+        return f.read()
 
 
 def _graph_outputs(config: AsvConfig, state: Mapping[str, Any], plan: _Plan,
-                   benchmarks: Mapping[str, Any], levels_for: LevelsFor,
-                   position: Mapping[int, int], out: _Outputs) -> None:
+                   values: GraphValues, benchmarks: Mapping[str, Any], levels_for: LevelsFor,
+                   where: IntArray, out: _Outputs) -> None:
     """Graphs, summary lists and summary graphs into ``out``."""
     html = config.html_dir
-    grown = {rel: _grown_graph(html, rel, t) for rel, t in plan.touched.items()}
-    datas: dict[str, list[Any]] = {rel: g.data for rel, g in grown.items()}
+    grown = {rel: _grown_graph(html, rel, t, values) for rel, t in plan.touched.items()}
     for rel, g in grown.items():
         out.texts[f"{rel}.json"] = (g.text, g.offset)
     graphs: dict[str, dict[str, Any]] = state["graphs"]
-    prefixes = {rel.rsplit("/", 1)[0] for rel in grown}
-    lists: dict[str, list[dict[str, Any]]] = {p: [] for p in prefixes}
+    lists: dict[str, list[dict[str, Any]]] = {rel.rsplit("/", 1)[0]: [] for rel in grown}
     for rel, row in graphs.items():
-        prefix = rel.rsplit("/", 1)[0]
-        if prefix not in lists:
-            continue
-        data = datas.get(rel)
-        if data is None:
-            data = datas[rel] = json.loads(_read(html, f"{rel}.json"))
-        steps = _steps(row, data, benchmarks[row["b"]], config, levels_for, position)
-        lists[prefix] += _summary_rows(row, steps, benchmarks[row["b"]])
+        rows = lists.get(rel.rsplit("/", 1)[0])
+        if rows is not None:
+            bench = benchmarks[row["b"]]
+            rows += _summary_rows(row, _steps(row, values.revs[rel], values.vals[rel], bench,
+                                              config, levels_for, where), bench)
     for prefix, rows in lists.items():
         rows.sort(key=lambda x: (x["name"], x["idx"]))
         out.texts[f"{prefix}/summary.json"] = (json.dumps(rows), 0)
     for name in sorted({graphs[rel]["b"] for rel in grown}):
         paths = state["groups"][name]
-        for rel in paths:
-            if rel not in datas:
-                datas[rel] = json.loads(_read(html, f"{rel}.json"))
         target = f"graphs/summary/{state['names'][name]}.json"
-        out.texts[target] = _summary_graph([graphs[p] for p in paths], [datas[p] for p in paths],
+        out.texts[target] = _summary_graph(paths, [graphs[p] for p in paths], values,
                                            _read(html, target), grown.get(paths[0]))
 
 
@@ -497,9 +516,14 @@ def append_or_refuse(config: AsvConfig, new: Sequence[ResultsFile], *, levels_fo
     plan = _plan(config, state, index, ordered)
     hashes = {**index["revision_to_hash"],
               **{str(plan.git.revisions[sha]): sha for sha in plan.dates}}
-    position = {int(rev): positions[sha] for rev, sha in hashes.items() if sha in positions}
+    where = np.full(max(int(r) for r in hashes) + 1, -1, dtype=np.int64)
+    for rev, sha in hashes.items():
+        where[int(rev)] = positions.get(sha, -1)
+    values = GraphValues(config.results_dir)
+    if file_stamp(values.path) != state.get("values") or not values.load(list(state["graphs"])):
+        raise NotAppendable("the graphs' values were not saved")
     out = _Outputs()
-    _graph_outputs(config, state, plan, index["benchmarks"], levels_for, position, out)
+    _graph_outputs(config, state, plan, values, index["benchmarks"], levels_for, where, out)
     out.texts["index.json"] = (_index_text(index, plan), 0)
     out.texts["info.json"] = (_info_text(state["asv_version"]), 0)
     for rel, (text, offset) in out.texts.items():
@@ -511,6 +535,7 @@ def append_or_refuse(config: AsvConfig, new: Sequence[ResultsFile], *, levels_fo
     manifest.save()
     headers.save()
     write_entries(_state_path(config), _KIND, {**state, "inputs": dict(now),
-                                               "branches": plan.git.branches})
+                                               "branches": plan.git.branches,
+                                               "values": values.save(list(state["graphs"]))})
     return SiteReport(graphs=len(state["graphs"]), written=manifest.written, kept=manifest.kept,
                       removed=0, asv_steps=0)

@@ -24,10 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from perfwatch.adapters.publish_cache import read_entries, write_entries, write_in_place
 from perfwatch.errors import ResultsFormatError
 
-__all__ = ["CACHE_VERSION", "FileHeader", "HeaderCache", "OutputManifest", "digest",
+__all__ = ["CACHE_VERSION", "FileHeader", "GraphValues", "HeaderCache", "OutputManifest", "digest",
            "file_stamp", "first_parents", "git", "input_stamps", "revision_numbers",
            "tags_digest"]
 
@@ -281,3 +283,48 @@ def tags_digest(repo: Path) -> str:
 
 def digest(items: list[str]) -> str:
     return hashlib.sha1("\n".join(items).encode()).hexdigest()
+
+
+class GraphValues:
+    """Every graph's points as arrays, so a graph's steps need no JSON parsing: revisions
+    (int64) and values (float64, one column per data series, NaN where the graph has None).
+    Stored as one uncompressed ``.npz`` in ``<results_dir>/.perfwatch``."""
+
+    def __init__(self, results_dir: Path) -> None:
+        self.path = results_dir / ".perfwatch" / f"asv-site-values.v{CACHE_VERSION}.npz"
+        self.revs: dict[str, Any] = {}
+        self.vals: dict[str, Any] = {}
+
+    def load(self, order: list[str]) -> bool:
+        """Read the arrays of the graphs ``order`` (as saved); False when unusable."""
+        try:
+            with np.load(self.path) as z:
+                counts, widths = z["counts"], z["widths"]
+                revs, vals = z["revs"], z["vals"]
+        except (OSError, ValueError, KeyError):
+            return False
+        if len(counts) != len(order):
+            return False
+        r_cuts = np.cumsum(counts)[:-1]
+        v_cuts = np.cumsum(counts * widths)[:-1]
+        for rel, r, v, w in zip(order, np.split(revs, r_cuts), np.split(vals, v_cuts), widths,
+                                strict=True):
+            self.revs[rel] = r
+            self.vals[rel] = v.reshape(-1, int(w))
+        return True
+
+    def save(self, order: list[str]) -> str | None:
+        """Write the arrays of ``order``; the file's stamp."""
+        counts = np.array([len(self.revs[p]) for p in order], dtype=np.int64)
+        widths = np.array([self.vals[p].shape[1] for p in order], dtype=np.int64)
+        revs = np.concatenate([self.revs[p] for p in order]) if order else np.empty(0, np.int64)
+        vals = np.concatenate([self.vals[p].ravel() for p in order]) if order else np.empty(0)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(self.path.name + ".tmp.npz")
+            np.savez(tmp, counts=counts, widths=widths, revs=revs.astype(np.int64),
+                     vals=vals.astype(np.float64))
+            os.replace(tmp, self.path)
+        except OSError:
+            return None
+        return file_stamp(self.path)
