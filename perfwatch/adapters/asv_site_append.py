@@ -311,6 +311,13 @@ def _grow(old_len: int, have: int, pending: list[list[Any]], new: list[list[Any]
     return tail[:room], tail[room:]
 
 
+def _point_text(rev: int, value: Any) -> str:
+    """``json.dumps([rev, value])`` (the same bytes as inside the whole list)."""
+    if type(value) is float and math.isfinite(value):
+        return f"[{rev}, {value!r}]"
+    return json.dumps([rev, value])
+
+
 def _spliced(old_text: str, old_len: int, added: list[list[Any]]) -> tuple[str, int]:
     """The JSON text of the old points and ``added`` from the old text: (text, unchanged
     prefix)."""
@@ -318,7 +325,7 @@ def _spliced(old_text: str, old_len: int, added: list[list[Any]]) -> tuple[str, 
         return old_text, len(old_text)
     if not old_len:
         return json.dumps(added), 0
-    more = ", ".join(json.dumps(p) for p in added)
+    more = ", ".join(_point_text(k, v) for k, v in added)
     return f"{old_text[:-1]}, {more}]", len(old_text) - 1
 
 

@@ -176,9 +176,10 @@ class OutputManifest:
     def on_disk(self) -> bool:
         """True when every output of the last run is on disk as it was written (size and
         mtime)."""
+        root = str(self.html_dir)
         for rel, old in self._old.items():
             try:
-                st = (self.html_dir / rel).stat()
+                st = os.stat(os.path.join(root, rel))
             except OSError:
                 return False
             if not isinstance(old, list) or [st.st_size, st.st_mtime_ns] != old[1:]:
@@ -191,15 +192,14 @@ class OutputManifest:
     def append(self, rel: str, text: str, offset: int) -> None:
         """``html_dir/rel`` becomes ``text``, whose first ``offset`` characters (ASCII) are
         already the file's: only the rest is written."""
-        path = self.html_dir / rel
         tail = text[offset:].encode("utf-8")
-        fd = os.open(path, os.O_WRONLY)
+        fd = os.open(os.path.join(self.html_dir, rel), os.O_WRONLY)
         try:
             os.pwrite(fd, tail, offset)
             os.ftruncate(fd, offset + len(tail))
+            st = os.fstat(fd)
         finally:
             os.close(fd)
-        st = path.stat()
         self._new[rel] = [hashlib.sha1(text.encode()).hexdigest(), st.st_size, st.st_mtime_ns]
         self.written += 1
 

@@ -303,3 +303,66 @@ def test_refuses_a_graph_without_segments(project: AsvProject) -> None:
         return None if machine == "gpu-box" else levels(name, combo, machine, env)
 
     refuses(grown, "no segments", levels=some)
+
+
+def test_revision_numbers_are_asvs(tmp_path: Path) -> None:
+    """asv numbers commits by `git rev-list --all --date-order --reverse`; a history with a
+    merge, a side branch and commit dates out of order gives the same numbers."""
+    from asv.plugins.git import Git
+
+    from perfwatch.adapters.asv_site_cache import revision_numbers
+
+    repo = tmp_path / "r"
+    repo.mkdir()
+
+    def git(*args: str, when: int = 0) -> str:
+        env = {"GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(repo),
+               "PATH": "/usr/bin:/bin:/usr/local/bin", "GIT_AUTHOR_NAME": "D",
+               "GIT_AUTHOR_EMAIL": "d@x.invalid", "GIT_COMMITTER_NAME": "D",
+               "GIT_COMMITTER_EMAIL": "d@x.invalid",
+               "GIT_AUTHOR_DATE": f"{1_700_000_000 + when} +0000",
+               "GIT_COMMITTER_DATE": f"{1_700_000_000 + when} +0000"}
+        return subprocess.run(["git", *args], cwd=repo, env=env, check=True,
+                              capture_output=True, text=True).stdout.strip()
+
+    git("init", "-q", "-b", "main")
+    for when in (0, 500, 100):  # the third commit is dated before the second
+        git("commit", "-q", "--allow-empty", "-m", f"m{when}", when=when)
+    git("checkout", "-q", "-b", "side", "HEAD~1")
+    for when in (50, 900, 300):
+        git("commit", "-q", "--allow-empty", "-m", f"s{when}", when=when)
+    git("checkout", "-q", "main")
+    git("merge", "-q", "--no-ff", "-m", "merge", "side", when=200)
+    git("commit", "-q", "--allow-empty", "-m", "after", when=150)
+    git("tag", "v1", "side~1")
+    shas = set(git("rev-list", "--all").split())
+    assert len(shas) == 8
+    theirs = Git(str(repo), str(tmp_path / "mirror")).get_revisions(shas)
+    assert revision_numbers(repo) == theirs
+
+
+CHILD = """
+import sys
+from pathlib import Path
+from perfwatch.adapters.asv_config import load_asv_config
+from perfwatch.adapters.asv_results import scan_results_dir
+from perfwatch.adapters.asv_site import Levels
+from perfwatch.adapters.asv_site_append import append_site
+
+config = load_asv_config(Path(sys.argv[1]))
+shas = sys.argv[2].split(",")
+new = [f for f in scan_results_dir(config.results_dir).files if f.commit_hash == shas[-1]]
+report = append_site(config, new, levels_for=lambda *a: Levels((0,), (1.0,)),
+                     positions={s: i for i, s in enumerate(shas)}, localize=lambda p: None)
+heavy = sorted({m.split(".")[0] for m in sys.modules} & {"asv", "plotly", "scipy", "git"})
+print(report is not None, ",".join(heavy))
+"""
+
+
+def test_append_imports_no_asv_plotly_scipy_or_gitpython(project: AsvProject) -> None:
+    import sys
+
+    grown = grow(project, 1)
+    done = subprocess.run([sys.executable, "-c", CHILD, str(grown.config), ",".join(grown.shas)],
+                          check=True, capture_output=True, text=True)
+    assert done.stdout.split() == ["True"], done.stdout + done.stderr
