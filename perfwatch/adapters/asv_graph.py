@@ -15,8 +15,24 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["RESAMPLED_POINTS", "Graph", "GraphSet", "ParamSet", "is_empty_point",
-           "summary_data", "summary_from_data", "summary_is_graph", "trim_edges"]
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+__all__ = [
+    "RESAMPLED_POINTS",
+    "Graph",
+    "GraphSet",
+    "ParamSet",
+    "graph_arrays",
+    "is_empty_point",
+    "summary_data",
+    "summary_from_arrays",
+    "summary_is_graph",
+    "trim_edges",
+]
 
 RESAMPLED_POINTS = 3840 / 5 / 2  # asv.graph.RESAMPLED_POINTS (a summary graph's resampling)
 
@@ -268,34 +284,64 @@ def _geom1(y: Any) -> Any:
     return prod if (0 + y) >= 0 else -prod
 
 
-def _geom_mean_na(values: list[Any]) -> Any:
-    """asv's ``util.geom_mean_na`` (same operations)."""
-    kept = [x for x in values if not _is_na(x)]
-    if not kept:
-        return None
-    exponent = 1 / len(kept)
-    prod = 1.0
-    acc = 0
-    for x in kept:
-        prod *= abs(x) ** exponent
-        acc += x
-    return prod if acc >= 0 else -prod
-
-
-def _fill_missing(y: list[Any]) -> list[Any]:
-    """asv's ``graph._fill_missing_data`` (gaps up to 10% of the valid count, linear)."""
-    max_gap = math.ceil(0.1 * sum(int(not _is_na(v)) for v in y))
-    filled = list(y)
-    prev: Any = None
-    prev_idx = 0
-    for i, v in enumerate(y):
-        if not _is_na(v):
-            gap = i - prev_idx - 1
-            if 0 < gap <= max_gap and not _is_na(prev):
-                for k in range(1, gap + 1):
-                    filled[prev_idx + k] = (v * k + (gap + 1 - k) * prev) / (gap + 1)
-            prev, prev_idx = v, i
+def _fill_gaps(y: FloatArray) -> FloatArray:
+    """asv's ``graph._fill_missing_data`` (NaN = missing): gaps between two values, up to 10%
+    of the valid count long, filled linearly with asv's arithmetic."""
+    valid = np.flatnonzero(~np.isnan(y))
+    max_gap = math.ceil(0.1 * len(valid))
+    gaps = np.diff(valid) - 1
+    todo = np.flatnonzero((gaps > 0) & (gaps <= max_gap))
+    if not todo.size:
+        return y
+    filled = y.copy()
+    for t in todo.tolist():
+        a, gap = int(valid[t]), int(gaps[t])
+        prev, v = float(y[a]), float(y[a + gap + 1])
+        for k in range(1, gap + 1):
+            filled[a + k] = (v * k + (gap + 1 - k) * prev) / (gap + 1)
     return filled
+
+
+def _geom_means(ys: list[FloatArray]) -> FloatArray:
+    """asv's ``_compute_summary_data_series`` (NaN = missing): per revision, the geometric
+    mean of the filled series (asv's ``geom_mean_na``, same operations in the same order),
+    missing where every series is."""
+    filled = [_fill_gaps(y) for y in ys]
+    count = np.sum([~np.isnan(f) for f in filled], axis=0)
+    with np.errstate(divide="ignore"):
+        exponent = 1 / count
+    prod = np.ones(len(ys[0]))
+    acc = np.zeros(len(ys[0]))
+    for f in filled:
+        m = ~np.isnan(f)
+        # C pow per value, as Python's float ** (numpy's vector pow may differ in the last bit)
+        powers = [abs(v) ** e for v, e in zip(f[m].tolist(), exponent[m].tolist(), strict=True)]
+        prod[m] = prod[m] * np.array(powers, dtype=np.float64)
+        acc[m] = acc[m] + f[m]
+    out = np.where(acc >= 0, prod, -prod)
+    out[np.all([np.isnan(y) for y in ys], axis=0)] = np.nan
+    return out
+
+
+def summary_from_arrays(revs: list[IntArray], vals: list[FloatArray]) -> list[list[Any]]:
+    """asv's ``make_summary_graph(graphs).get_data()`` as [revision, value] points, from each
+    graph's ``get_data`` as arrays: revisions, and values (one column per data series, NaN
+    for None)."""
+    x = np.unique(np.concatenate(revs))
+    ys = []
+    for r, v in zip(revs, vals, strict=True):
+        where = np.searchsorted(x, r)
+        for j in range(v.shape[1]):
+            y = np.full(len(x), np.nan)
+            y[where] = v[:, j]
+            ys.append(y)
+    if not x.size or not ys:
+        return []
+    col = _geom_means(ys)
+    val = [(k, None if math.isnan(v) else v) for k, v in zip(x.tolist(), col.tolist(),
+                                                              strict=True)]
+    kept = trim_edges([(k, [None if _is_na(v) else (0 + v) / 1]) for k, v in _resample(val)])
+    return [[k, v[0]] for k, v in kept]
 
 
 def _resample(val: list[tuple[int, Any]]) -> list[tuple[int, Any]]:
@@ -315,37 +361,24 @@ def _resample(val: list[tuple[int, Any]]) -> list[tuple[int, Any]]:
     return out
 
 
-def summary_from_data(datasets: list[list[Any]], n_series: list[int], scalar: list[bool]
-                      ) -> list[list[Any]]:
-    """asv's ``make_summary_graph(graphs).get_data()`` as [revision, value] points, from each
-    graph's ``get_data`` points ([revision, value]), number of series and scalar flag."""
-    x = sorted({k for data in datasets for k, _v in data})
-    where = {k: i for i, k in enumerate(x)}
-    ys: list[list[Any]] = [[None] * len(x) for _ in range(sum(n_series))]
-    pos = 0
-    for data, n, one in zip(datasets, n_series, scalar, strict=True):
-        for k, v in data:
-            for j, y in enumerate([v] if one else v):
-                ys[pos + j][where[k]] = y
-        pos += n
-    filled = [_fill_missing(y) for y in ys]
-    col = [None if all(_is_na(y[i]) for y in ys) else _geom_mean_na([y[i] for y in filled])
-           for i in range(len(x))]
-    val = _resample(list(zip(x, col, strict=True)))
-    kept = trim_edges([(k, [None if _is_na(v) else (0 + v) / 1]) for k, v in val])
-    return [[k, v[0]] for k, v in kept]
+def graph_arrays(graph: Graph) -> tuple[IntArray, FloatArray]:
+    """A graph's ``get_data`` as arrays: revisions, and values (points x data series, NaN
+    for None)."""
+    data = graph.get_data()
+    width = 1 if graph.scalar_series else graph.n_series or 1
+    revs = np.array([k for k, _v, _w in data], dtype=np.int64)
+    return revs, np.array([v for _k, v, _w in data], dtype=np.float64).reshape(len(data), width)
 
 
 def summary_data(graphs: list[Graph]) -> list[list[Any]]:
     """The points of asv's summary graph of ``graphs`` (``graph.make_summary_graph``).
 
     One scalar graph (the usual case) takes a direct path with asv's arithmetic; several
-    graphs go through :func:`summary_from_data` (asv's function, ported).
+    graphs go through :func:`summary_from_arrays` (asv's function, on arrays).
     """
     if len(graphs) != 1 or not graphs[0].scalar_series:
-        datasets = [[[k, v] for k, v, _w in g.get_data()] for g in graphs]
-        return summary_from_data(datasets, [g.n_series or 1 for g in graphs],
-                                 [g.scalar_series for g in graphs])
+        arrays = [graph_arrays(g) for g in graphs]
+        return summary_from_arrays([r for r, _v in arrays], [v for _r, v in arrays])
     data = graphs[0].get_data()
     if len(data) < RESAMPLED_POINTS:  # asv's arithmetic on one finite value y: y + 0.0
         return [[k, None if v is None else v + 0.0] for k, v, _w in data]

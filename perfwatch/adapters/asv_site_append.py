@@ -45,8 +45,9 @@ from perfwatch.adapters.asv_graph import (
     RESAMPLED_POINTS,
     Graph,
     GraphSet,
+    graph_arrays,
     is_empty_point,
-    summary_from_data,
+    summary_from_arrays,
 )
 from perfwatch.adapters.asv_results import ResultsFile
 from perfwatch.adapters.asv_site import (
@@ -116,9 +117,7 @@ def record(config: AsvConfig, graphs: GraphSet, params: Mapping[str, set[Any]],
             "n": g.raw_series(), "s": g.scalar_series, "p": g.pending_revisions()}
         groups.setdefault(g.benchmark_name, []).append(rel)
         names[g.benchmark_name] = os.path.basename(path)
-        data = g.get_data()
-        values.revs[rel] = np.array([k for k, _v, _w in data], dtype=np.int64)
-        values.vals[rel] = _matrix([v for _k, v, _w in data], _width(graph_rows[rel]))
+        values.revs[rel], values.vals[rel] = graph_arrays(g)
     state = {
         "html_dir": str(config.html_dir), "config": file_stamp(config.path),
         "branch": config.branch, "asv": _asv_stamp(), "asv_version": asv_version,
@@ -402,12 +401,6 @@ def _summary_rows(row: Mapping[str, Any], steps: list[Steps], benchmark: Mapping
     return out
 
 
-def _points(row: Mapping[str, Any], revs: IntArray, vals: FloatArray) -> list[list[Any]]:
-    """A graph's [revision, value] points (None for NaN) from its arrays."""
-    listed = [[None if math.isnan(x) else x for x in v] for v in vals.tolist()]
-    return [[k, v[0] if row["s"] else v] for k, v in zip(revs.tolist(), listed, strict=True)]
-
-
 def _summary_graph(paths: Sequence[str], rows: Sequence[Mapping[str, Any]],
                    values: GraphValues, old_text: str, single: _GraphOut | None
                    ) -> tuple[str, int]:
@@ -417,9 +410,7 @@ def _summary_graph(paths: Sequence[str], rows: Sequence[Mapping[str, Any]],
             and single.length < RESAMPLED_POINTS:
         plus = [[k, None if v is None else v + 0.0] for k, v in single.added]
         return _spliced(old_text, single.length - len(single.added), plus)
-    datasets = [_points(r, values.revs[p], values.vals[p]) for p, r in zip(paths, rows,
-                                                                           strict=True)]
-    points = summary_from_data(datasets, [r["n"] or 1 for r in rows], [r["s"] for r in rows])
+    points = summary_from_arrays([values.revs[p] for p in paths], [values.vals[p] for p in paths])
     return json.dumps(points), 0
 
 
