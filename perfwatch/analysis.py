@@ -65,6 +65,7 @@ __all__ = [
     "history_noise",
     "load_history",
     "measured_positions",
+    "series_layout",
     "suite_changes",
 ]
 
@@ -163,6 +164,16 @@ def load_history(results_dir: Path, repo: Path, *, branch: str | None,
         series.append(Series(key, bench.unit, bench.direction, span, samples))
     return History(series=tuple(series), commits=span, missing_commits=tuple(missing),
                    machines=tuple(rd.machines), branch=branch)
+
+
+def series_layout(rd: ResultsDir, history: History
+                  ) -> tuple[dict[tuple[str, str], str], dict[str, str | None]]:
+    """The machine label of each (machine, environment) and the benchmark versions that
+    count, as :func:`load_history` chose them for ``history`` (read from ``rd``)."""
+    index = {c.sha: i for i, c in enumerate(history.commits)}
+    known = sorted((f for f in rd.files if f.commit_hash in index),
+                   key=lambda f: (index[f.commit_hash], f.machine, f.env_name))
+    return _machine_labels(known), _versions(rd, known)
 
 
 def detect_history(history: History, *, rng: np.random.Generator) -> list[Change]:

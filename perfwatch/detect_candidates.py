@@ -21,7 +21,7 @@ from perfwatch import stats
 from perfwatch.model import Commit, Direction, FloatArray, Series, SeriesKey
 from perfwatch.stats.batch import detect_batch
 
-__all__ = ["MIN_BATCH", "Candidate", "SeriesInfo", "candidates_of", "find_candidates"]
+__all__ = ["MIN_BATCH", "Candidate", "SeriesInfo", "candidates_of", "find_candidates", "placed"]
 
 MIN_BATCH = 8  # fewer series than this sharing a layout: the per-series path is as fast
 _CHUNK = 1000  # series stacked at once (bounds the extra memory of the stacked copy)
@@ -54,11 +54,12 @@ def candidates_of(series: Series, points: Sequence[stats.ChangePoint],
                   measured: Sequence[int] | None = None) -> list[Candidate]:
     """``points`` (indices among the measured commits) placed in ``series.commits``;
     ``measured``: the series' measured positions when the caller has them."""
-    return _mapped(series, series.measured if measured is None else measured, points)
+    return placed(series, series.measured if measured is None else measured, points)
 
 
-def _mapped(series: SeriesInfo, measured: Sequence[int],
-            points: Sequence[stats.ChangePoint]) -> list[Candidate]:
+def placed(series: SeriesInfo, measured: Sequence[int],
+           points: Sequence[stats.ChangePoint]) -> list[Candidate]:
+    """``points`` (indices among the measured commits) at the positions ``measured``."""
     return [Candidate(series, p, measured[p.index], measured[p.index - 1])
             for p in points if 0 < p.index < len(measured)]
 
@@ -67,7 +68,7 @@ def _one(series: Series, measured: Sequence[int], rng: np.random.Generator) -> l
     if len(measured) < 2:
         return []
     points = stats.detect_change_points([series.samples[i] for i in measured], rng=rng)
-    return _mapped(series, measured, points)
+    return placed(series, measured, points)
 
 
 def _stacked(series: Series, measured: Sequence[int]) -> FloatArray | None:
@@ -110,7 +111,7 @@ class _Batches:
     def _run(self, positions: tuple[int, ...], members: list[tuple[int, FloatArray]]) -> None:
         points = detect_batch(np.stack([c for _, c in members]), rng=self.rng)
         for (i, _), pts in zip(members, points, strict=True):
-            self.out[i] = _mapped(self.series[i], positions, pts)
+            self.out[i] = placed(self.series[i], positions, pts)
 
 
 def find_candidates(series: Sequence[Series], rng: np.random.Generator,

@@ -34,6 +34,7 @@ from perfwatch.adapters.asv_results import ResultsDir, scan_results_dir
 from perfwatch.adapters.asv_site_files import LOCALISED_MARK
 from perfwatch.adapters.publish_cache import PageManifest, sources_hash
 from perfwatch.model import Change, SeriesKey
+from perfwatch.publish_append import Appended, capture_state, list_results, state_stamp, try_append
 from perfwatch.publish_detect import cache_path, detect_incremental
 from perfwatch.publish_findings import Findings, levels_for, write_regressions
 from perfwatch.publish_pages import (
@@ -48,6 +49,7 @@ from perfwatch.publish_pages import (
     write_series_pages,
 )
 from perfwatch.report.levels import Segment, commit_medians, segments
+from perfwatch.stats.incremental import DetectionState
 
 __all__ = ["CompareRequest", "PartTimes", "Progress", "PublishOptions", "PublishReport", "SiteMode",
            "detector_id", "publish", "renderer_id", "series_slug"]
@@ -74,6 +76,7 @@ class PublishOptions:
     machine: str | None = None
     compares: tuple[CompareRequest, ...] = ()
     seed: int = 0
+    full: bool = False  # never append new commits to the last publish (publish_append)
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,7 @@ class PublishReport:
     regressions_listed: int  # entries in asv's regressions.json
     site: asv_site.SiteReport | None = None  # what perfwatch's asv site writer did
     appended: int = 0  # of from_cache: series extended by new commits (incremental detector)
+    new_commits: int | None = None  # set when only new commits were appended (no full run)
     compare_pages: tuple[Path, ...] = field(default=())
     times: PartTimes = field(default=PartTimes())
 
@@ -171,6 +175,7 @@ class _Analysis:
     analysed: int
     from_cache: int
     appended: int
+    states: list[DetectionState | None]  # per series of the history
 
 
 def _analyse(config: AsvConfig, options: PublishOptions, progress: Progress) -> _Analysis:
@@ -183,13 +188,46 @@ def _analyse(config: AsvConfig, options: PublishOptions, progress: Progress) -> 
     outcome = detect_incremental(history, cache_path(config.results_dir), detector_id(),
                                  rng=np.random.default_rng(options.seed), progress=progress)
     return _Analysis(rd, history, outcome.changes, outcome.digests, outcome.analysed,
-                     outcome.appended + outcome.unchanged, outcome.appended)
+                     outcome.appended + outcome.unchanged, outcome.appended, outcome.states)
+
+
+def _append_stamp(config: AsvConfig, options: PublishOptions) -> dict[str, str] | None:
+    """The identity of a republish state (None: these options never append: another
+    machine selection or asv's own site writer)."""
+    if options.site != "perfwatch" or options.machine is not None:
+        return None
+    return state_stamp(config, detector=detector_id(), renderer=renderer_id())
+
+
+def _listing(config: AsvConfig) -> dict[str, tuple[int, int]] | None:
+    try:
+        return list_results(config.results_dir)
+    except OSError:
+        return None  # the full publish says what is wrong with the results directory
+
+
+def _appended_report(config: AsvConfig, done: Appended, wall0: float, cpu0: float
+                     ) -> PublishReport:
+    wall = time.perf_counter() - wall0
+    return PublishReport(html_dir=config.html_dir, overview=done.overview, changes=done.changes,
+                         n_series=done.n_series, analysed=0, from_cache=done.n_series,
+                         appended=done.appended, pages_written=done.pages_written,
+                         pages_kept=0, regressions_listed=done.regressions_listed,
+                         site=done.site, new_commits=done.new_commits,
+                         times=PartTimes(perfwatch_wall=wall,
+                                         perfwatch_cpu=time.process_time() - cpu0))
 
 
 def publish(config: AsvConfig, *, options: PublishOptions = PublishOptions(),
             progress: Progress = _noop) -> PublishReport:
     """asv's site, perfwatch's findings and pages (see the module docstring)."""
-    wall0, cpu0 = time.perf_counter(), _children_cpu()
+    wall0, cpu0, own0 = time.perf_counter(), _children_cpu(), time.process_time()
+    stamp = _append_stamp(config, options)
+    if stamp is not None and not options.compares and not options.full:
+        done = try_append(config, stamp=stamp)
+        if done is not None:
+            return _appended_report(config, done, wall0, own0)
+    listing = _listing(config) if stamp is not None else None
     root = _asv(config, options, progress)
     wall1, cpu1, own1 = time.perf_counter(), _children_cpu(), time.process_time()
     result = _analyse(config, options, progress)
@@ -214,7 +252,11 @@ def publish(config: AsvConfig, *, options: PublishOptions = PublishOptions(),
         compare_pages = tuple(write_compare_page(config, r.base, r.head, machine=options.machine,
                                                  seed=options.seed, root=root)
                               for r in options.compares)
-    overview = write_overview(config, history, changes, compare_pages, root)
+    overview = write_overview(config, history.commits, [s.key for s in history.series], changes,
+                              compare_pages, root)
+    if stamp is not None and listing is not None:
+        capture_state(config, stamp=stamp, listing=listing, rd=result.results, history=history,
+                      states=result.states)
     return PublishReport(html_dir=config.html_dir, overview=overview, changes=tuple(changes),
                          n_series=len(history.series), analysed=result.analysed,
                          from_cache=result.from_cache, appended=result.appended,

@@ -12,7 +12,9 @@ the process and its children, so asv's worker pool counts):
 2. `perfwatch publish` (perfwatch writes asv's site itself), cold: no caches, no html_dir;
 3. `perfwatch publish --asv-publish` (runs the real asv publish, then perfwatch's part), cold;
 4. after one new commit (caches warm from a run of the same command just before):
-   `perfwatch publish` and `perfwatch publish --asv-publish`.
+   `perfwatch publish` (appends the commit to the last publish), `perfwatch publish --full`
+   (reads and analyses the whole history, with the caches) and
+   `perfwatch publish --asv-publish`.
 
 Bars (issue 6): perfwatch publish (first) takes at most twice as long as asv publish alone;
 the republish after one new commit is at least 10x faster than the first publish.
@@ -119,6 +121,8 @@ def main() -> int:
         return before
 
     res["perfwatch publish (after 1 new commit)"] = timed(pw, root, grow(pw))
+    res["perfwatch publish --full (after 1 new commit)"] = timed([*pw, "--full"], root,
+                                                               grow([*pw, "--full"]))
     res["perfwatch publish --asv-publish (after 1 new commit)"] = timed(
         [*pw, "--asv-publish"], root, grow([*pw, "--asv-publish"]))
     _report(args, res)

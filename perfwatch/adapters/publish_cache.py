@@ -106,3 +106,12 @@ class PageManifest:
 
     def save(self) -> None:
         write_entries(self.path, "pages", dict(sorted(self._new.items())))
+
+    @staticmethod
+    def forget(path: Path, pages: Iterable[str]) -> None:
+        """Drop the records of ``pages`` (written by someone else since: the next publish
+        renders them again instead of trusting what they were made from)."""
+        entries = read_entries(path, "pages")
+        for page in pages:
+            entries.pop(page, None)
+        write_entries(path, "pages", entries)

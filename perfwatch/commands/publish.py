@@ -38,6 +38,9 @@ def add_parser(subparsers: Any) -> None:
     site.add_argument("--no-asv", action="store_true",
                       help="do not write asv's site: refresh perfwatch's pages and asv's "
                       "regressions only")
+    p.add_argument("--full", action="store_true",
+                   help="read and analyse the whole history, even when the results only "
+                   "grew by new commits (which are otherwise appended to the last publish)")
     p.add_argument("--quiet", action="store_true", help="no progress display")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=argparse.SUPPRESS)
     p.set_defaults(func=run)
@@ -55,6 +58,10 @@ def _summary(report: PublishReport, seconds: float) -> list[str]:
         f"{report.html_dir / 'index.html'}#/regressions"),
         f"perfwatch overview: {report.overview}",
     ]
+    if report.new_commits is not None:
+        lines.insert(1, f"appended {report.new_commits} new commit"
+                        f"{'' if report.new_commits == 1 else 's'} to the last publish "
+                        "(only new result files read; --full for a full run)")
     lines += [f"comparison page: {p}" for p in report.compare_pages]
     if report.site is not None:
         s = report.site
@@ -92,7 +99,7 @@ def _with_progress_bars(config: AsvConfig, options: PublishOptions) -> PublishRe
 def run(args: argparse.Namespace) -> int:
     config = load_asv_config(find_config(args.config, cwd=Path.cwd()))
     mode: SiteMode = "asv" if args.asv_publish else "none" if args.no_asv else "perfwatch"
-    options = PublishOptions(site=mode, machine=args.machine, seed=args.seed,
+    options = PublishOptions(site=mode, machine=args.machine, seed=args.seed, full=args.full,
                              compares=tuple(CompareRequest(b, h) for b, h in args.compare))
     start = time.perf_counter()
     if not args.quiet and sys.stderr.isatty():

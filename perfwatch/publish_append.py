@@ -1,0 +1,428 @@
+"""Republish after new commits, in time proportional to the new data (publish use case).
+
+A full publish (:mod:`perfwatch.publish`) ends by saving a :class:`PublishState`: the
+analysed commits, every series' samples and per-commit medians, its detection state and
+the result files it read. The next ``perfwatch publish`` first tries :func:`try_append`:
+when the only change is new result files for commits that extend the analysed branch, it
+
+1. reads only the new files and asks git only for the commits after the last one;
+2. extends each series' detection state with the incremental detector
+   (:func:`perfwatch.stats.incremental.append_commit`, as the full publish does for a
+   series grown by a few commits), then applies the suite-level rules
+   (:func:`perfwatch.analysis.suite_changes`);
+3. appends the new points to asv's site (:func:`perfwatch.adapters.asv_site_append.append_site`)
+   and to each series page's data file, and rewrites the small files that summarise
+   (page shells, regressions.json, the overview).
+
+Anything else (a changed or removed result file, a new benchmark, parameter, machine or
+environment, a rewritten branch, another perfwatch, asv configuration or benchmarks.json,
+output files changed behind perfwatch's back, a series without a state) makes it return
+None before it writes anything, and the full publish runs. The outputs equal those of the
+full publish on the same results with the same detection states (tested file by file).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from perfwatch import __version__
+from perfwatch.adapters import asv_publish
+from perfwatch.adapters.asv_config import AsvConfig
+from perfwatch.adapters.asv_results import ResultsDir, ResultsFile, load_results_file
+from perfwatch.adapters.asv_site import SiteReport
+from perfwatch.adapters.asv_site_append import append_site
+from perfwatch.adapters.git_log import commits_after
+from perfwatch.adapters.publish_cache import PageManifest, sources_hash, write_in_place
+from perfwatch.adapters.publish_state import (
+    PublishState,
+    SeriesMeta,
+    load_state,
+    save_state,
+    state_path,
+)
+from perfwatch.analysis import suite_changes
+from perfwatch.detect_candidates import Candidate
+from perfwatch.errors import PerfwatchError
+from perfwatch.model import Change, Commit, FloatArray, SeriesKey
+
+if TYPE_CHECKING:
+    from perfwatch.analysis import History
+from perfwatch.publish_findings import Findings, levels_for, write_regressions
+from perfwatch.report.levels import Segment, segments_of
+from perfwatch.stats.incremental import DetectionState, append_commit
+
+__all__ = ["Appended", "capture_state", "list_results", "state_stamp", "try_append"]
+
+_EMPTY: FloatArray = np.empty(0, dtype=np.float64)
+
+
+_CONTENT_KEYED = ("machine.json", "benchmarks.json")  # asv rewrites them on every run
+
+
+def list_results(results_dir: Path) -> dict[str, tuple[int, int]]:
+    """Every ``*.json`` of the results directory and its machine folders: (size, mtime) of
+    a result file (one ``stat``, nothing read); (size, a hash of the bytes) of
+    ``benchmarks.json`` and ``machine.json``, which ``asv run`` rewrites each time."""
+    out: dict[str, tuple[int, int]] = {"benchmarks.json": _content(results_dir / "benchmarks.json")}
+    with os.scandir(results_dir) as top:
+        subs = sorted(e.name for e in top if e.is_dir() and not e.name.startswith("."))
+    for sub in subs:
+        with os.scandir(results_dir / sub) as entries:
+            for e in entries:
+                if not e.name.endswith(".json") or e.name.startswith("."):
+                    continue
+                if e.name in _CONTENT_KEYED:
+                    out[f"{sub}/{e.name}"] = _content(Path(e.path))
+                elif e.is_file():
+                    st = e.stat()
+                    out[f"{sub}/{e.name}"] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+def _content(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    return len(data), int.from_bytes(hashlib.sha256(data).digest()[:7], "big")
+
+
+def state_stamp(config: AsvConfig, *, detector: str, renderer: str) -> dict[str, str]:
+    """What a state is valid for: perfwatch's code, the asv configuration, the paths."""
+    here = Path(__file__).parent
+    code = sources_hash([here / "publish_append.py", here / "publish.py",
+                         here / "publish_findings.py", here / "publish_pages.py"])
+    return {"perfwatch": __version__, "code": code, "detector": detector,
+            "renderer": renderer,
+            "config": hashlib.sha256(config.path.read_bytes()).hexdigest(),
+            "results_dir": str(config.results_dir.resolve()),
+            "html_dir": str(config.html_dir.resolve()),
+            "repo": str(config.local_repo().resolve()), "branch": str(config.branch)}
+
+
+@dataclass(frozen=True)
+class Appended:
+    """What :func:`try_append` did (the command reports it like a full publish)."""
+
+    changes: tuple[Change, ...]
+    n_series: int
+    appended: int  # series extended by new samples
+    pages_written: int
+    regressions_listed: int
+    overview: Path
+    site: SiteReport
+    new_commits: int
+
+
+@dataclass
+class _Growth:
+    """The new commits and, per series, their samples (by position in the grown span)."""
+
+    commits: tuple[Commit, ...]  # the grown span
+    samples: dict[int, dict[int, FloatArray]]  # series index -> position -> samples
+
+
+def _new_files(state: PublishState, listing: Mapping[str, tuple[int, int]]
+               ) -> list[tuple[str, str]] | None:
+    """(relative path, machine) of the new result files; None if anything else changed."""
+    for rel, stamp in state.files.items():
+        if listing.get(rel) != stamp:
+            return None
+    new = []
+    for rel in sorted(set(listing) - set(state.files)):
+        folder, _, name = rel.partition("/")
+        machine = state.machine_dirs.get(folder)
+        if machine is None or name in ("machine.json", "benchmarks.json"):
+            return None
+        new.append((rel, machine))
+    return new
+
+
+def _grow(config: AsvConfig, state: PublishState, files: Sequence[ResultsFile]
+          ) -> _Growth | None:
+    after = commits_after(config.local_repo(), state.commits[-1].sha, state.branch)
+    if not after:
+        return None
+    base = len(state.commits)
+    position = {c.sha: base + i for i, c in enumerate(after)}
+    index = {(m.key.benchmark, m.key.params, m.key.machine): i
+             for i, m in enumerate(state.series)}
+    samples: dict[int, dict[int, FloatArray]] = defaultdict(dict)
+    last = base - 1
+    for f in files:
+        pos = position.get(f.commit_hash)
+        label = state.labels.get((f.machine, f.env_name))
+        if pos is None or label is None:
+            return None  # a backfilled or off-branch commit; a new environment
+        last = max(last, pos)
+        for name, row in f.results.items():
+            if name not in state.versions:
+                return None  # a new benchmark
+            want = state.versions[name]
+            if want and row.version and row.version != want:
+                continue  # another version: a gap, as in the full publish
+            for combo, values in zip(row.combos, row.samples, strict=True):
+                if not values.size:
+                    continue
+                i = index.get((name, combo, label))
+                if i is None or pos in samples[i]:
+                    return None  # a new series, or two files for one cell
+                samples[i][pos] = values
+    if last < base:
+        return None
+    return _Growth(state.commits + tuple(after[:last - base + 1]), dict(samples))
+
+
+def _extend_states(state: PublishState, growth: _Growth, measured: Sequence[Sequence[int]]
+                   ) -> list[DetectionState | None] | None:
+    out = list(state.states)
+    for i, by_pos in growth.samples.items():
+        s = out[i]
+        if s is None or s.levels.size != len(measured[i]) - len(by_pos):
+            return None
+        try:
+            for pos in sorted(by_pos):
+                s, _ = append_commit(s, np.asarray(by_pos[pos], np.float64))
+        except ValueError:
+            return None
+        out[i] = s
+    return out
+
+
+@dataclass(frozen=True)
+class _Grown:
+    """The state's arrays with the new commits added."""
+
+    counts: np.ndarray  # (commits, series)
+    flat: FloatArray
+    medians: FloatArray  # (series, commits)
+    measured: list[list[int]]  # per series
+
+    def cell(self, offsets: np.ndarray, commit: int, series: int) -> FloatArray:
+        n = self.counts.shape[1]
+        return self.flat[offsets[commit * n + series]:offsets[commit * n + series + 1]]
+
+
+def _grow_arrays(state: PublishState, growth: _Growth) -> _Grown:
+    n_series, old = len(state.series), len(state.commits)
+    added = len(growth.commits) - old
+    counts = np.zeros((added, n_series), dtype=np.int32)
+    medians = np.full((n_series, added), np.nan)
+    parts: list[list[FloatArray]] = [[] for _ in range(added)]
+    for i in sorted(growth.samples):
+        for pos, values in growth.samples[i].items():
+            counts[pos - old, i] = values.size
+            medians[i, pos - old] = np.median(values)
+    for pos in range(added):  # commit after commit, series after series
+        row = [growth.samples[i][old + pos] for i in sorted(growth.samples)
+               if old + pos in growth.samples[i]]
+        parts[pos] = row
+    flat = np.concatenate([state.flat, *(a for row in parts for a in row)])
+    all_counts = np.concatenate([state.counts, counts])
+    has = np.ascontiguousarray((all_counts > 0).T)
+    return _Grown(all_counts, flat, np.concatenate([state.medians, medians], axis=1),
+                  [np.flatnonzero(row).tolist() for row in has])
+
+
+def _page_paths(root: Path, metas: Sequence[SeriesMeta]) -> list[Path]:
+    from perfwatch.publish_pages import SERIES_DATA_DIR, series_slug
+
+    return [root / SERIES_DATA_DIR / f"{series_slug(m.key)}.js" for m in metas]
+
+
+def _data_files_intact(paths: Sequence[Path], sizes: np.ndarray) -> bool:
+    try:
+        return all(p.stat().st_size == int(n) for p, n in zip(paths, sizes.tolist(), strict=True))
+    except OSError:
+        return False
+
+
+@dataclass(frozen=True)
+class _Detected:
+    states: list[DetectionState | None]
+    changes: list[Change]
+    by_key: dict[SeriesKey, list[Change]]
+    segs: dict[SeriesKey, list[Segment]]
+
+
+def _detect(state: PublishState, growth: _Growth, grown: _Grown,
+            metas: Sequence[SeriesMeta]) -> _Detected | None:
+    from perfwatch.detect_candidates import placed
+
+    states = _extend_states(state, growth, grown.measured)
+    if states is None:
+        return None
+    per_series: list[list[Candidate]] = [
+        placed(m, grown.measured[i], s.changes) if s is not None else []
+        for i, (m, s) in enumerate(zip(metas, states, strict=True))]
+    changes = suite_changes(per_series, {m.key: grown.measured[i] for i, m in enumerate(metas)})
+    by_key: dict[SeriesKey, list[Change]] = defaultdict(list)
+    for c in changes:
+        by_key[c.key].append(c)
+    offsets = np.zeros(grown.counts.size + 1, dtype=np.int64)
+    np.cumsum(grown.counts.ravel(), out=offsets[1:])
+    segs = {m.key: segments_of(grown.medians[i], [c.index for c in by_key.get(m.key, [])],
+                               lambda j, i=i: grown.cell(offsets, j, i))  # type: ignore[misc]
+            for i, m in enumerate(metas)}
+    return _Detected(states, changes, by_key, segs)
+
+
+def _write_pages(config: AsvConfig, root: Path, metas: Sequence[SeriesMeta], old: int,
+                 growth: _Growth, grown: _Grown, found: _Detected, paths: Sequence[Path]
+                 ) -> int:
+    """Append each series' new commits to its data file; rewrite the page shells and the
+    hardware pages. The number of files written."""
+    from perfwatch.publish_pages import (
+        HardwareMember,
+        hardware_shell,
+        hardware_slug,
+        series_data_lines,
+        series_links,
+        series_shell,
+        series_slug,
+    )
+
+    commits = growth.commits
+    groups: dict[tuple[str, tuple[str, ...] | None], list[int]] = defaultdict(list)
+    for i, m in enumerate(metas):
+        groups[(m.key.benchmark, m.key.params)].append(i)
+    head = [_EMPTY] * old
+    written = 0
+    for i, m in enumerate(metas):
+        new = growth.samples.get(i, {})
+        lines = series_data_lines(commits, head + [new.get(p, _EMPTY)
+                                                  for p in range(old, len(commits))], old)
+        with open(paths[i], "a", encoding="utf-8") as f:
+            f.write(lines)
+        links = series_links(root, m.key, len(groups[(m.key.benchmark, m.key.params)]))
+        write_in_place(root / "series" / f"{series_slug(m.key)}.html", series_shell(
+            config, m.key, m.unit, m.direction, commits, grown.medians[i],
+            found.by_key.get(m.key, []), found.segs[m.key], links))
+        written += 2
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        shell = hardware_shell([HardwareMember(
+            metas[i].key, metas[i].unit, commits, grown.medians[i],
+            found.by_key.get(metas[i].key, []), found.segs[metas[i].key]) for i in members])
+        write_in_place(root / "hardware" / f"{hardware_slug(metas[members[0]].key)}.html", shell)
+        written += 1
+    return written
+
+
+def _new_state(state: PublishState, listing: Mapping[str, tuple[int, int]], growth: _Growth,
+               grown: _Grown, metas: Sequence[SeriesMeta], states: Sequence[DetectionState | None],
+               paths: Sequence[Path]) -> PublishState:
+    sizes = np.array([p.stat().st_size for p in paths], dtype=np.int64)
+    return PublishState(
+        stamp=state.stamp, branch=state.branch, files=dict(listing),
+        machine_dirs=state.machine_dirs, commits=growth.commits, series=tuple(metas),
+        labels=state.labels, versions=state.versions, counts=grown.counts, flat=grown.flat,
+        medians=grown.medians, data_sizes=sizes, states=tuple(states))
+
+
+def try_append(config: AsvConfig, *, stamp: Mapping[str, str]) -> Appended | None:
+    """Republish by appending the new commits (module docstring); None, having written
+    nothing, when the results changed in any other way: then publish in full."""
+    from dataclasses import replace
+
+    state = load_state(state_path(config.results_dir))
+    if state is None or dict(state.stamp) != dict(stamp):
+        return None
+    listing = list_results(config.results_dir)
+    new = _new_files(state, listing)
+    if not new:
+        return None
+    try:
+        files = [load_results_file(config.results_dir / rel, machine) for rel, machine in new]
+    except PerfwatchError:
+        return None  # the full publish reports it
+    growth = _grow(config, state, files)
+    if growth is None:
+        return None
+    metas = [replace(m, commits=growth.commits) for m in state.series]
+    grown = _grow_arrays(state, growth)
+    if any(s is None and len(grown.measured[i]) >= 2 for i, s in enumerate(state.states)):
+        return None  # a series the full publish analyses in full every time
+    found = _detect(state, growth, grown, metas)
+    root = config.html_dir / asv_publish.PERFWATCH_DIR
+    paths = _page_paths(root, metas)
+    if found is None or not _data_files_intact(paths, state.data_sizes):
+        return None
+    site = append_site(config, files, levels_for=levels_for(found.segs),
+                       positions={c.sha: i for i, c in enumerate(growth.commits)},
+                       localize=asv_publish.localize_index,
+                       analysed_machines=set(state.machine_dirs.values()))
+    if site is None:
+        return None
+    # -- from here on, files are written
+    return _finish(config, state, listing, growth, grown, metas, found, paths, site)
+
+
+def _finish(config: AsvConfig, state: PublishState, listing: Mapping[str, tuple[int, int]],
+            growth: _Growth, grown: _Grown, metas: Sequence[SeriesMeta], found: _Detected,
+            paths: Sequence[Path], site: SiteReport) -> Appended:
+    from perfwatch.publish_pages import commit_url, hardware_slug, series_slug, write_overview
+
+    old = len(state.commits)
+    findings = Findings(growth.commits, {m.key: m.direction for m in metas},
+                        lambda key: grown.medians[index[key]], found.by_key, found.segs)
+    index = {m.key: i for i, m in enumerate(metas)}
+    listed = write_regressions(config, findings, series_slug,
+                               lambda sha: commit_url(config, sha))
+    root = config.html_dir / asv_publish.PERFWATCH_DIR
+    written = _write_pages(config, root, metas, old, growth, grown, found, paths)
+    PageManifest.forget(root / ".manifest", [p.relative_to(root).as_posix() for p in paths]
+                        + [f"series/{series_slug(m.key)}.html" for m in metas]
+                        + [f"hardware/{hardware_slug(m.key)}.html" for m in metas])
+    overview = write_overview(config, growth.commits, [m.key for m in metas], found.changes,
+                              (), root)
+    save_state(state_path(config.results_dir),
+               _new_state(state, listing, growth, grown, metas, found.states, paths))
+    return Appended(changes=tuple(found.changes), n_series=len(metas),
+                    appended=len(growth.samples), pages_written=written + 1,
+                    regressions_listed=listed, overview=overview, site=site,
+                    new_commits=len(growth.commits) - old)
+
+
+def capture_state(config: AsvConfig, *, stamp: Mapping[str, str],
+                  listing: Mapping[str, tuple[int, int]], rd: ResultsDir, history: History,
+                  states: Sequence[DetectionState | None]) -> None:
+    """Save what the next :func:`try_append` starts from, after a full publish of ``rd``
+    (listed as ``listing`` before it was read) analysed as ``history``."""
+    from perfwatch.analysis import series_layout
+    from perfwatch.report.levels import commit_medians
+
+    labels, versions = series_layout(rd, history)
+    n_series, n_commits = len(history.series), len(history.commits)
+    counts = np.zeros((n_commits, n_series), dtype=np.int32)
+    medians = np.empty((n_series, n_commits))
+    cells: list[FloatArray] = []
+    for i, s in enumerate(history.series):
+        counts[:, i] = [a.size for a in s.samples]
+        medians[i] = commit_medians(s)
+    for j in range(n_commits):  # commit after commit, series after series
+        cells.extend(s.samples[j] for s in history.series if s.samples[j].size)
+    metas = tuple(SeriesMeta(s.key, s.unit, s.direction, history.commits)
+                  for s in history.series)
+    root = config.html_dir / asv_publish.PERFWATCH_DIR
+    try:
+        sizes = np.array([p.stat().st_size for p in _page_paths(root, metas)], dtype=np.int64)
+    except OSError:
+        return  # pages missing: no state, the next publish is a full one
+    machine_dirs = {m.path.parent.name: name for name, m in rd.machines.items()}
+    state = PublishState(
+        stamp=dict(stamp), branch=history.branch, files=dict(listing), machine_dirs=machine_dirs,
+        commits=history.commits, series=metas, labels=labels,
+        versions={k: v for k, v in versions.items()}, counts=counts,
+        flat=np.concatenate(cells) if cells else np.empty(0), medians=medians,
+        data_sizes=sizes, states=tuple(states))
+    try:
+        save_state(state_path(config.results_dir), state)
+    except OSError:
+        pass  # a read-only results directory: every publish is a full one
