@@ -13,7 +13,7 @@ Pure: state in, state out; the on-disk cache is
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -96,6 +96,22 @@ def _screen(state: DetectionState, levels: FloatArray) -> bool:
     return scan_pvalue(res.z, tail.size, MIN_SIZE) <= MAX_PVALUE * _SCREEN_FACTOR
 
 
+def _censored(new: DetectionState, before: Sequence[ChangePoint]) -> bool:
+    """True when the newest change point is new and sits where the minimum segment length
+    forced it: at the last allowed place, while the data put the shift later (a change in
+    the last ``MIN_SIZE - 1`` commits). Its place is not known yet; since appended change
+    points keep their first estimate, it is reported when a later commit can place it."""
+    if not new.changes or new.changes[-1] in before:
+        return False
+    last, n = new.changes[-1], new.levels.size
+    if last.index != n - MIN_SIZE:
+        return False
+    start = new.changes[-2].index if len(new.changes) > 1 else 0
+    start = max(start, n - 2 * WINDOW)
+    free = scan(new.levels[start:], max(new.noise, 1e-12), 1)
+    return free is not None and start + free.split > last.index
+
+
 def append_commit(
     state: DetectionState, samples: FloatArray
 ) -> tuple[DetectionState, list[ChangePoint]]:
@@ -106,6 +122,8 @@ def append_commit(
     within = np.concatenate((state.within_se, (se,)))
     if state.levels.size < 2 * MIN_SIZE or _screen(state, levels):
         new = _full(levels, within, state.log_scale)
+        if _censored(new, state.changes):
+            new = replace(new, changes=new.changes[:-1])
     else:
         new = DetectionState(levels, within, state.log_scale, state.changes, state.noise)
     return new, list(new.changes)

@@ -74,3 +74,21 @@ def test_cache_of_another_version_is_refused(tmp_path: Path) -> None:
     path.write_bytes(b"not a zip")
     with pytest.raises(ResultsFormatError, match=str(path)):
         load_cache(path)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_a_change_is_first_reported_where_it_is(seed: int) -> None:
+    # A clear shift appended commit by commit: with fewer than MIN_SIZE commits after it,
+    # the full re-detection can only place it at the last allowed index (too early); the
+    # append waits for the commit that places it, then keeps that estimate.
+    gen = np.random.default_rng(seed)
+    history = _samples(gen, 60, step_at=48, rel=0.5)
+    state = start_detection(history[:40])
+    first = None
+    for k in range(40, 60):
+        state, changes = append_commit(state, history[k])
+        if changes and first is None:
+            first = (k, [c.index for c in changes])
+    assert first is not None
+    assert first[1] == [48]
+    assert first[0] <= 48 + 5  # reported once MIN_SIZE commits hold the new level
