@@ -317,29 +317,25 @@ def _point_text(rev: int, value: Any) -> str:
     return json.dumps([rev, value])
 
 
-def _spliced(old_text: str, old_len: int, added: list[list[Any]]) -> tuple[str, int]:
-    """The JSON text of the old points and ``added`` from the old text: (text, unchanged
-    prefix)."""
+def _addition(old_len: int, added: list[list[Any]]) -> tuple[str, bool] | None:
+    """What a graph file of ``old_len`` points becomes with ``added``: (the whole text,
+    True) when it had none, else (the text replacing its closing bracket, False)."""
     if not added:
-        return old_text, len(old_text)
+        return None
     if not old_len:
-        return json.dumps(added), 0
-    more = ", ".join(_point_text(k, v) for k, v in added)
-    return f"{old_text[:-1]}, {more}]", len(old_text) - 1
+        return json.dumps(added), True
+    return ", " + ", ".join(_point_text(k, v) for k, v in added) + "]", False
 
 
 @dataclass
 class _GraphOut:
-    text: str
-    offset: int  # characters of the old file kept
+    change: tuple[str, bool] | None  # see _addition
     added: list[list[Any]]
     length: int  # points after the append
 
 
-def _grown_graph(html_dir: Path, rel: str, touched: _Touched, values: GraphValues
-                 ) -> _GraphOut:
+def _grown_graph(rel: str, touched: _Touched, values: GraphValues) -> _GraphOut:
     row, graph = touched.row, touched.graph
-    old_text = _read(html_dir, f"{rel}.json")
     revs, vals = values.revs[rel], values.vals[rel]
     have = min(2, int(np.count_nonzero(~np.isnan(vals).all(axis=1))))
     row["n"], row["s"] = graph.n_series, graph.scalar_series
@@ -353,8 +349,7 @@ def _grown_graph(html_dir: Path, rel: str, touched: _Touched, values: GraphValue
         old = vals if len(revs) else np.empty((0, width))
         values.revs[rel] = np.concatenate([revs, np.array([k for k, _v in added], np.int64)])
         values.vals[rel] = np.concatenate([old, _matrix([v for _k, v in added], width)])
-    text, offset = _spliced(old_text, len(revs), added)
-    return _GraphOut(text, offset, added, len(values.revs[rel]))
+    return _GraphOut(_addition(len(revs), added), added, len(values.revs[rel]))
 
 
 # ------------------------------------------------------------------ summaries
@@ -402,16 +397,16 @@ def _summary_rows(row: Mapping[str, Any], steps: list[Steps], benchmark: Mapping
 
 
 def _summary_graph(paths: Sequence[str], rows: Sequence[Mapping[str, Any]],
-                   values: GraphValues, old_text: str, single: _GraphOut | None
-                   ) -> tuple[str, int]:
-    """The text of a benchmark's summary graph (``asv_graph.summary_data``): one scalar graph
-    short of asv's resampling is its own points plus 0.0, appended; else asv's function."""
+                   values: GraphValues, single: _GraphOut | None) -> tuple[str, bool] | None:
+    """A benchmark's summary graph (``asv_graph.summary_data``), as :func:`_addition`: one
+    scalar graph short of asv's resampling is its own points plus 0.0, appended; else the
+    whole text from asv's function."""
     if len(rows) == 1 and rows[0]["s"] and single is not None \
             and single.length < RESAMPLED_POINTS:
         plus = [[k, None if v is None else v + 0.0] for k, v in single.added]
-        return _spliced(old_text, single.length - len(single.added), plus)
+        return _addition(single.length - len(single.added), plus)
     points = summary_from_arrays([values.revs[p] for p in paths], [values.vals[p] for p in paths])
-    return json.dumps(points), 0
+    return json.dumps(points), True
 
 
 # ------------------------------------------------------------------ the append
@@ -419,7 +414,7 @@ def _summary_graph(paths: Sequence[str], rows: Sequence[Mapping[str, Any]],
 
 @dataclass
 class _Outputs:
-    texts: dict[str, tuple[str, int]] = field(default_factory=dict)  # rel -> (text, offset)
+    texts: dict[str, tuple[str, bool] | None] = field(default_factory=dict)  # _addition's
 
 
 def _read(html_dir: Path, rel: str) -> str:
@@ -431,10 +426,9 @@ def _graph_outputs(config: AsvConfig, state: Mapping[str, Any], plan: _Plan,
                    values: GraphValues, benchmarks: Mapping[str, Any], levels_for: LevelsFor,
                    where: IntArray, out: _Outputs) -> None:
     """Graphs, summary lists and summary graphs into ``out``."""
-    html = config.html_dir
-    grown = {rel: _grown_graph(html, rel, t, values) for rel, t in plan.touched.items()}
+    grown = {rel: _grown_graph(rel, t, values) for rel, t in plan.touched.items()}
     for rel, g in grown.items():
-        out.texts[f"{rel}.json"] = (g.text, g.offset)
+        out.texts[f"{rel}.json"] = g.change
     graphs: dict[str, dict[str, Any]] = state["graphs"]
     lists: dict[str, list[dict[str, Any]]] = {rel.rsplit("/", 1)[0]: [] for rel in grown}
     for rel, row in graphs.items():
@@ -445,12 +439,12 @@ def _graph_outputs(config: AsvConfig, state: Mapping[str, Any], plan: _Plan,
                                               config, levels_for, where), bench)
     for prefix, rows in lists.items():
         rows.sort(key=lambda x: (x["name"], x["idx"]))
-        out.texts[f"{prefix}/summary.json"] = (json.dumps(rows), 0)
+        out.texts[f"{prefix}/summary.json"] = (json.dumps(rows), True)
     for name in sorted({graphs[rel]["b"] for rel in grown}):
         paths = state["groups"][name]
         target = f"graphs/summary/{state['names'][name]}.json"
         out.texts[target] = _summary_graph(paths, [graphs[p] for p in paths], values,
-                                           _read(html, target), grown.get(paths[0]))
+                                           grown.get(paths[0]))
 
 
 def _index_text(index: dict[str, Any], plan: _Plan) -> str:
@@ -522,13 +516,13 @@ def append_or_refuse(config: AsvConfig, new: Sequence[ResultsFile], *, levels_fo
         raise NotAppendable("the graphs' values were not saved")
     out = _Outputs()
     _graph_outputs(config, state, plan, values, index["benchmarks"], levels_for, where, out)
-    out.texts["index.json"] = (_index_text(index, plan), 0)
-    out.texts["info.json"] = (_info_text(state["asv_version"]), 0)
-    for rel, (text, offset) in out.texts.items():
-        if offset:
-            manifest.append(rel, text, offset)
-        else:
-            manifest.write(rel, text)
+    out.texts["index.json"] = (_index_text(index, plan), True)
+    out.texts["info.json"] = (_info_text(state["asv_version"]), True)
+    for rel, change in out.texts.items():
+        if change is not None and change[1]:
+            manifest.write(rel, change[0])
+        elif change is not None:
+            manifest.append(rel, change[0])
     manifest.keep_rest()
     manifest.save()
     headers.save()

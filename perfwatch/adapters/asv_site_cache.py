@@ -189,18 +189,20 @@ class OutputManifest:
     def known(self, rel: str) -> bool:
         return rel in self._old
 
-    def append(self, rel: str, text: str, offset: int) -> None:
-        """``html_dir/rel`` becomes ``text``, whose first ``offset`` characters (ASCII) are
-        already the file's: only the rest is written."""
-        tail = text[offset:].encode("utf-8")
+    def append(self, rel: str, tail: str) -> None:
+        """Replace the last character of ``html_dir/rel`` (a JSON list's closing bracket)
+        with ``tail``, without reading the file. Its content hash is not known (None): a
+        later full write rewrites it once."""
+        old = self._old[rel]
+        data = tail.encode("utf-8")
         fd = os.open(os.path.join(self.html_dir, rel), os.O_WRONLY)
         try:
-            os.pwrite(fd, tail, offset)
-            os.ftruncate(fd, offset + len(tail))
+            os.pwrite(fd, data, old[1] - 1)
+            os.ftruncate(fd, old[1] - 1 + len(data))
             st = os.fstat(fd)
         finally:
             os.close(fd)
-        self._new[rel] = [hashlib.sha1(text.encode()).hexdigest(), st.st_size, st.st_mtime_ns]
+        self._new[rel] = [None, st.st_size, st.st_mtime_ns]
         self.written += 1
 
     def keep_rest(self) -> None:
