@@ -31,6 +31,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from perfwatch.adapters import atom_feed
 from perfwatch.adapters.asv_config import AsvConfig
 from perfwatch.errors import ConfigError, ResultsError
 
@@ -254,11 +255,9 @@ class FeedItem:
 
 def write_feed(html_dir: Path, items: Sequence[FeedItem], *, project: str) -> Path:
     """Replace asv's ``regressions.xml`` (asv's own Atom writer), newest first."""
-    from asv import feed
-
     path = html_dir / "regressions.xml"
-    entries = [feed.FeedEntry(i.title, i.updated, i.link, i.summary, list(i.id_context))
+    entries = [atom_feed.FeedEntry(i.title, i.updated, i.link, i.summary, list(i.id_context))
                for i in sorted(items, key=lambda i: i.updated, reverse=True)]
-    feed.write_atom(str(path), entries, title=f"{project} performance regressions",
-                    author="perfwatch", address=f"{project}.asv")
+    atom_feed.write_atom(path, entries, title=f"{project} performance regressions",
+                         author="perfwatch", address=f"{project}.asv")
     return path
