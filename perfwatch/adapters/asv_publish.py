@@ -33,6 +33,7 @@ from typing import Any
 
 from perfwatch.adapters import atom_feed
 from perfwatch.adapters.asv_config import AsvConfig
+from perfwatch.adapters.asv_paths import graph_file_path
 from perfwatch.errors import ConfigError, ResultsError
 
 __all__ = [
@@ -213,8 +214,6 @@ def _entry_name(row: RegressionRow) -> str:
 def regression_entries(rows: Sequence[RegressionRow], index: AsvIndex, *, html_dir: Path,
                        branch: str | None) -> list[list[Any]]:
     """asv ``regressions.json`` entries for ``rows`` (only graphs asv wrote are named)."""
-    from asv.graph import Graph  # (asv's import is costly: only when there are entries)
-
     unique = _unique_graph_params(index.graph_params)
     entries: list[list[Any]] = []
     for row in rows:
@@ -225,7 +224,7 @@ def regression_entries(rows: Sequence[RegressionRow], index: AsvIndex, *, html_d
         if not jumps:
             continue
         for graph in _graphs_for(row, index.graph_params, branch):
-            path = Graph.get_file_path(dict(graph), row.benchmark).replace(os.sep, "/")
+            path = graph_file_path(graph, row.benchmark).replace(os.sep, "/")
             if not (html_dir / f"{path}.json").is_file():
                 continue
             shown = {k: v for k, v in graph.items() if k in unique}
