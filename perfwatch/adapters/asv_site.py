@@ -300,8 +300,10 @@ def steps_from_arrays(revs: IntArray, vals: FloatArray, where: IntArray, segs: L
     level = np.asarray(segs.levels, dtype=np.float64)[seg]
     mins = np.minimum.reduceat(vals, first)
     err = np.add.reduceat(np.abs(vals - level), first) / (last - first + 1)
-    return [(int(revs[a]), int(revs[b]) + 1, float(segs.levels[int(seg[a])]), float(m), float(e))
-            for a, b, m, e in zip(first, last, mins, err, strict=True)]
+    r, s = revs.tolist(), seg.tolist()
+    return [(r[a], r[b] + 1, float(segs.levels[s[a]]), m, e)
+            for a, b, m, e in zip(first.tolist(), last.tolist(), mins.tolist(), err.tolist(),
+                                  strict=True)]
 
 
 def _graph_steps(graph: Graph, combos: Sequence[tuple[str, ...] | None],
