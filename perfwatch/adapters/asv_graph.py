@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,11 +27,13 @@ __all__ = [
     "Graph",
     "GraphSet",
     "ParamSet",
+    "SummaryTail",
     "graph_arrays",
     "is_empty_point",
     "summary_data",
     "summary_from_arrays",
     "summary_is_graph",
+    "summary_tail",
     "trim_edges",
 ]
 
@@ -284,11 +287,16 @@ def _geom1(y: Any) -> Any:
     return prod if (0 + y) >= 0 else -prod
 
 
-def _fill_gaps(y: FloatArray) -> FloatArray:
+def _max_gap(valid: int) -> int:
+    return math.ceil(0.1 * valid)  # asv's _fill_missing_data: max_gap_fraction * valid_count
+
+
+def _fill_gaps(y: FloatArray, max_gap: int | None = None) -> FloatArray:
     """asv's ``graph._fill_missing_data`` (NaN = missing): gaps between two values, up to 10%
-    of the valid count long, filled linearly with asv's arithmetic."""
+    of the valid count long (or ``max_gap``), filled linearly with asv's arithmetic."""
     valid = np.flatnonzero(~np.isnan(y))
-    max_gap = math.ceil(0.1 * len(valid))
+    if max_gap is None:
+        max_gap = _max_gap(len(valid))
     gaps = np.diff(valid) - 1
     todo = np.flatnonzero((gaps > 0) & (gaps <= max_gap))
     if not todo.size:
@@ -302,11 +310,12 @@ def _fill_gaps(y: FloatArray) -> FloatArray:
     return filled
 
 
-def _geom_means(ys: list[FloatArray]) -> FloatArray:
+def _geom_means(ys: list[FloatArray], max_gaps: list[int] | None = None) -> FloatArray:
     """asv's ``_compute_summary_data_series`` (NaN = missing): per revision, the geometric
     mean of the filled series (asv's ``geom_mean_na``, same operations in the same order),
     missing where every series is."""
-    filled = [_fill_gaps(y) for y in ys]
+    filled = [_fill_gaps(y, None if max_gaps is None else max_gaps[i])
+              for i, y in enumerate(ys)]
     count = np.sum([~np.isnan(f) for f in filled], axis=0)
     with np.errstate(divide="ignore"):
         exponent = 1 / count
@@ -323,11 +332,10 @@ def _geom_means(ys: list[FloatArray]) -> FloatArray:
     return out
 
 
-def summary_from_arrays(revs: list[IntArray], vals: list[FloatArray]) -> list[list[Any]]:
-    """asv's ``make_summary_graph(graphs).get_data()`` as [revision, value] points, from each
-    graph's ``get_data`` as arrays: revisions, and values (one column per data series, NaN
-    for None)."""
-    x = np.unique(np.concatenate(revs))
+def _series(revs: list[IntArray], vals: list[FloatArray]) -> tuple[IntArray, list[FloatArray]]:
+    """asv's ``_combine_graph_data`` on arrays: every revision, and each data series of each
+    graph on them (NaN = missing)."""
+    x = np.unique(np.concatenate(revs)) if revs else np.empty(0, dtype=np.int64)
     ys = []
     for r, v in zip(revs, vals, strict=True):
         where = np.searchsorted(x, r)
@@ -335,6 +343,14 @@ def summary_from_arrays(revs: list[IntArray], vals: list[FloatArray]) -> list[li
             y = np.full(len(x), np.nan)
             y[where] = v[:, j]
             ys.append(y)
+    return x, ys
+
+
+def summary_from_arrays(revs: list[IntArray], vals: list[FloatArray]) -> list[list[Any]]:
+    """asv's ``make_summary_graph(graphs).get_data()`` as [revision, value] points, from each
+    graph's ``get_data`` as arrays: revisions, and values (one column per data series, NaN
+    for None)."""
+    x, ys = _series(revs, vals)
     if not x.size or not ys:
         return []
     col = _geom_means(ys)
@@ -342,6 +358,59 @@ def summary_from_arrays(revs: list[IntArray], vals: list[FloatArray]) -> list[li
                                                               strict=True)]
     kept = trim_edges([(k, [None if _is_na(v) else (0 + v) / 1]) for k, v in _resample(val)])
     return [[k, v[0]] for k, v in kept]
+
+
+@dataclass(frozen=True)
+class SummaryTail:
+    """A summary graph that grows by new revisions without its old points changing."""
+
+    old_len: int  # points of the old summary graph
+    have: int  # of them with data, counted up to 2
+    pending: list[int]  # revisions after its last point (without data)
+    new: list[list[Any]]  # [revision, value] at the new revisions, not trimmed
+
+
+def _fill_unchanged(y0: FloatArray, y1: FloatArray, n0: int) -> tuple[bool, int]:
+    """Whether asv's gap filling of series ``y1`` (``y0`` grown) leaves its first ``n0``
+    positions as in ``y0``; and ``y1``'s longest filled gap."""
+    v0, v1 = np.flatnonzero(~np.isnan(y0)), np.flatnonzero(~np.isnan(y1))
+    m0, m1 = _max_gap(len(v0)), _max_gap(len(v1))
+    gaps = np.diff(v0) - 1
+    if np.any((gaps > m0) & (gaps <= m1)):
+        return False, m1  # a gap too long before is filled now
+    if v0.size and v0[-1] < n0 - 1:  # missing at the end: a new value may close the gap
+        later = v1[v1 > v0[-1]]
+        if later.size and 0 < later[0] - v0[-1] - 1 <= m1:
+            return False, m1
+    return True, m1
+
+
+def summary_tail(old: tuple[list[IntArray], list[FloatArray]],
+                 new: tuple[list[IntArray], list[FloatArray]]) -> SummaryTail | None:
+    """The summary graph of grown graphs (``new``, each ``old`` plus later revisions) as the
+    old summary graph plus points; None when old points change (a gap filled now, new
+    revisions between old ones) or asv resamples."""
+    x0, ys0 = _series(*old)
+    x1, ys1 = _series(*new)
+    n0 = len(x0)
+    if not n0 or len(x1) >= RESAMPLED_POINTS or len(ys0) != len(ys1) \
+            or not np.array_equal(x1[:n0], x0):
+        return None
+    max_gaps = []
+    for y0, y1 in zip(ys0, ys1, strict=True):
+        same, m1 = _fill_unchanged(y0, y1, n0)
+        if not same:
+            return None
+        max_gaps.append(m1)
+    col = _geom_means([y[n0 - 1:] for y in ys1], max_gaps)[1:]
+    points = [[k, None if math.isnan(v) else (0 + v) / 1]
+              for k, v in zip(x1[n0:].tolist(), col.tolist(), strict=True)]
+    full = np.flatnonzero(~np.all([np.isnan(y) for y in ys0], axis=0))
+    if not full.size:
+        return SummaryTail(0, 0, [], points)
+    i, last = int(full[0]), int(full[-1])
+    j = last if last > i else min(i + 1, n0 - 1)  # asv keeps one empty after a lone point
+    return SummaryTail(j - i + 1, min(2, full.size), x0[j + 1:].tolist(), points)
 
 
 def _resample(val: list[tuple[int, Any]]) -> list[tuple[int, Any]]:

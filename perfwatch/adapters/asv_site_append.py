@@ -48,6 +48,7 @@ from perfwatch.adapters.asv_graph import (
     graph_arrays,
     is_empty_point,
     summary_from_arrays,
+    summary_tail,
 )
 from perfwatch.adapters.asv_results import ResultsFile
 from perfwatch.adapters.asv_site import (
@@ -332,6 +333,7 @@ class _GraphOut:
     change: tuple[str, bool] | None  # see _addition
     added: list[list[Any]]
     length: int  # points after the append
+    old: tuple[IntArray, FloatArray]  # the points before, as arrays
 
 
 def _grown_graph(rel: str, touched: _Touched, values: GraphValues) -> _GraphOut:
@@ -349,7 +351,7 @@ def _grown_graph(rel: str, touched: _Touched, values: GraphValues) -> _GraphOut:
         old = vals if len(revs) else np.empty((0, width))
         values.revs[rel] = np.concatenate([revs, np.array([k for k, _v in added], np.int64)])
         values.vals[rel] = np.concatenate([old, _matrix([v for _k, v in added], width)])
-    return _GraphOut(_addition(len(revs), added), added, len(values.revs[rel]))
+    return _GraphOut(_addition(len(revs), added), added, len(values.revs[rel]), (revs, vals))
 
 
 # ------------------------------------------------------------------ summaries
@@ -397,16 +399,23 @@ def _summary_rows(row: Mapping[str, Any], steps: list[Steps], benchmark: Mapping
 
 
 def _summary_graph(paths: Sequence[str], rows: Sequence[Mapping[str, Any]],
-                   values: GraphValues, single: _GraphOut | None) -> tuple[str, bool] | None:
-    """A benchmark's summary graph (``asv_graph.summary_data``), as :func:`_addition`: one
-    scalar graph short of asv's resampling is its own points plus 0.0, appended; else the
-    whole text from asv's function."""
+                   values: GraphValues, grown: Mapping[str, _GraphOut]
+                   ) -> tuple[str, bool] | None:
+    """A benchmark's summary graph (``asv_graph.summary_data``), as :func:`_addition`:
+    extended when its old points stay (one scalar graph short of asv's resampling is its own
+    points plus 0.0; several graphs, see ``summary_tail``), else the whole text."""
+    single = grown.get(paths[0])
     if len(rows) == 1 and rows[0]["s"] and single is not None \
             and single.length < RESAMPLED_POINTS:
         plus = [[k, None if v is None else v + 0.0] for k, v in single.added]
         return _addition(single.length - len(single.added), plus)
-    points = summary_from_arrays([values.revs[p] for p in paths], [values.vals[p] for p in paths])
-    return json.dumps(points), True
+    revs, vals = [values.revs[p] for p in paths], [values.vals[p] for p in paths]
+    olds = [grown[p].old if p in grown else (values.revs[p], values.vals[p]) for p in paths]
+    tail = summary_tail(([r for r, _v in olds], [v for _r, v in olds]), (revs, vals))
+    if tail is None:
+        return json.dumps(summary_from_arrays(revs, vals)), True
+    added, _after = _grow(tail.old_len, tail.have, [[r, None] for r in tail.pending], tail.new)
+    return _addition(tail.old_len, added)
 
 
 # ------------------------------------------------------------------ the append
@@ -443,8 +452,7 @@ def _graph_outputs(config: AsvConfig, state: Mapping[str, Any], plan: _Plan,
     for name in sorted({graphs[rel]["b"] for rel in grown}):
         paths = state["groups"][name]
         target = f"graphs/summary/{state['names'][name]}.json"
-        out.texts[target] = _summary_graph(paths, [graphs[p] for p in paths], values,
-                                           grown.get(paths[0]))
+        out.texts[target] = _summary_graph(paths, [graphs[p] for p in paths], values, grown)
 
 
 def _index_text(index: dict[str, Any], plan: _Plan) -> str:
