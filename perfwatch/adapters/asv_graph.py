@@ -100,6 +100,7 @@ class Graph:
         self._raw: list[tuple[int, Any, Any]] = []  # (revision, values | None, weights)
         self._data: list[Any] | None = None
         self._steps: Any = None
+        self.asv_steps = False  # the steps are asv's step detection's
         # where the points came from (perfwatch's use: which series the graph is)
         self.machine: str | None = None
         self.branch: str | None = None
@@ -212,6 +213,8 @@ class Graph:
     def detect_steps(self, pool: Any = None) -> None:
         """asv's own step detection on this graph's data."""
         from asv.graph import Graph as AsvGraph
+
+        self.asv_steps = True
 
         values, weights = self._by_revision()
         twin = AsvGraph.__new__(AsvGraph)

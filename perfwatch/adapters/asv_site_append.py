@@ -115,7 +115,8 @@ def record(config: AsvConfig, graphs: GraphSet, params: Mapping[str, set[Any]],
         rel = Path(path).as_posix()
         graph_rows[rel] = {
             "b": g.benchmark_name, "m": g.machine, "br": g.branch, "envs": sorted(g.envs),
-            "n": g.raw_series(), "s": g.scalar_series, "p": g.pending_revisions()}
+            "n": g.raw_series(), "s": g.scalar_series, "p": g.pending_revisions(),
+            "a": g.asv_steps}
         groups.setdefault(g.benchmark_name, []).append(rel)
         names[g.benchmark_name] = os.path.basename(path)
         values.revs[rel], values.vals[rel] = graph_arrays(g)
@@ -359,19 +360,19 @@ def _grown_graph(rel: str, touched: _Touched, values: GraphValues) -> _GraphOut:
 
 def _steps(row: Mapping[str, Any], revs: IntArray, vals: FloatArray,
            benchmark: Mapping[str, Any], config: AsvConfig, levels_for: LevelsFor,
-           where: IntArray) -> list[Steps]:
+           where: IntArray) -> list[Steps] | None:
     """A graph's steps per parameter combination, from perfwatch's segments; ``where``:
-    revision -> position in the analysed history (-1: none)."""
+    revision -> position in the analysed history (-1: none). None: the graph takes asv's
+    step detection."""
     if row["br"] != config.branch:
-        raise NotAppendable(f"{row['b']} on branch {row['br']} needs asv's step detection")
+        return None
     env = row["envs"][0] if len(row["envs"]) == 1 else ""
     out = []
     at = where[revs] if revs.size else revs
     for j, combo in enumerate(_combos(benchmark)):
         segs = levels_for(row["b"], combo, row["m"] or "", env)
         if segs is None:
-            raise NotAppendable(f"{row['b']} {combo} has no segments: needs asv's step "
-                                "detection")
+            return None
         out.append(steps_from_arrays(revs, vals[:, j], at, segs))
     return out
 
@@ -439,13 +440,25 @@ def _graph_outputs(config: AsvConfig, state: Mapping[str, Any], plan: _Plan,
     for rel, g in grown.items():
         out.texts[f"{rel}.json"] = g.change
     graphs: dict[str, dict[str, Any]] = state["graphs"]
-    lists: dict[str, list[dict[str, Any]]] = {rel.rsplit("/", 1)[0]: [] for rel in grown}
+    lists: dict[str, list[dict[str, Any]]] = {}
+    old_rows: dict[str, dict[str, list[Any]]] = {}
     for rel, row in graphs.items():
-        rows = lists.get(rel.rsplit("/", 1)[0])
-        if rows is not None:
-            bench = benchmarks[row["b"]]
-            rows += _summary_rows(row, _steps(row, values.revs[rel], values.vals[rel], bench,
-                                              config, levels_for, where), bench)
+        prefix = rel.rsplit("/", 1)[0]
+        rows = lists.setdefault(prefix, [])
+        bench = benchmarks[row["b"]]
+        steps = _steps(row, values.revs[rel], values.vals[rel], bench, config, levels_for,
+                       where)
+        if steps is not None:
+            rows += _summary_rows(row, steps, bench)
+            row["a"] = False
+            continue
+        if rel in grown or not row["a"]:  # asv's step detection on new data: asv's
+            raise NotAppendable(f"{rel} needs asv's step detection")
+        if prefix not in old_rows:  # same data, same asv steps: the rows of the last write
+            old_rows[prefix] = {}
+            for old in json.loads(_read(config.html_dir, f"{prefix}/summary.json")):
+                old_rows[prefix].setdefault(old["name"], []).append(old)
+        rows += old_rows[prefix][row["b"]]
     for prefix, rows in lists.items():
         rows.sort(key=lambda x: (x["name"], x["idx"]))
         out.texts[f"{prefix}/summary.json"] = (json.dumps(rows), True)

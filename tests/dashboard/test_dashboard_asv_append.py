@@ -80,27 +80,35 @@ def grow(project: AsvProject, seed: int, measured: bool = True) -> AsvProject:
     return grown
 
 
-def site_args(project: AsvProject) -> dict[str, Any]:
-    return {"levels_for": fake_levels(len(project.shas)),
+def site_args(project: AsvProject, skip: str = "") -> dict[str, Any]:
+    """write_site's arguments; the series of machine ``skip`` have no segments (asv's steps)."""
+    levels = fake_levels(len(project.shas))
+
+    def levels_for(name: str, combo: tuple[str, ...] | None, machine: str, env: str
+                   ) -> Levels | None:
+        return None if machine == skip else levels(name, combo, machine, env)
+
+    return {"levels_for": levels_for,
             "positions": {sha: i for i, sha in enumerate(project.shas)},
             "localize": localize_index}
 
 
-def full(project: AsvProject) -> SiteReport:
+def full(project: AsvProject, skip: str = "") -> SiteReport:
     config = load_asv_config(project.config)
-    return write_site(config, scan_results_dir(config.results_dir), **site_args(project))
+    return write_site(config, scan_results_dir(config.results_dir), **site_args(project, skip))
 
 
 def new_files(config: AsvConfig, sha: str) -> list[ResultsFile]:
     return [f for f in scan_results_dir(config.results_dir).files if f.commit_hash == sha]
 
 
-def append(project: AsvProject, files: list[ResultsFile] | None = None) -> SiteReport:
+def append(project: AsvProject, files: list[ResultsFile] | None = None, skip: str = ""
+           ) -> SiteReport:
     """append_site, raising NotAppendable with its reason instead of returning None."""
     config = load_asv_config(project.config)
     if files is None:
         files = new_files(config, project.shas[-1])
-    args = site_args(project)
+    args = site_args(project, skip)
     return append_or_refuse(config, files, levels_for=args["levels_for"],
                             positions=args["positions"])
 
@@ -110,7 +118,7 @@ def contents(html: Path) -> dict[str, bytes]:
             if p.is_file()}
 
 
-def assert_same_as_full(project: AsvProject, tmp: Path) -> None:
+def assert_same_as_full(project: AsvProject, tmp: Path, skip: str = "") -> None:
     """A fresh write_site on a copy of the project writes the same files."""
     if tmp.exists():
         shutil.rmtree(tmp)
@@ -120,7 +128,7 @@ def assert_same_as_full(project: AsvProject, tmp: Path) -> None:
     copy = AsvProject(root=tmp, config=tmp / "asv.conf.json", repo=tmp / "repo",
                       results_dir=tmp / "results", html_dir=tmp / "html", shas=project.shas,
                       benchmarks=project.benchmarks, machines=project.machines)
-    full(copy)
+    full(copy, skip)
     ours, fresh = contents(project.html_dir), contents(copy.html_dir)
     assert ours.keys() == fresh.keys()
     for rel, data in fresh.items():
@@ -302,7 +310,7 @@ def test_refuses_a_graph_without_segments(project: AsvProject) -> None:
              ) -> Levels | None:
         return None if machine == "gpu-box" else levels(name, combo, machine, env)
 
-    refuses(grown, "no segments", levels=some)
+    refuses(grown, "needs asv's step detection", levels=some)
 
 
 def test_revision_numbers_are_asvs(tmp_path: Path) -> None:
@@ -366,3 +374,18 @@ def test_append_imports_no_asv_plotly_scipy_or_gitpython(project: AsvProject) ->
     done = subprocess.run([sys.executable, "-c", CHILD, str(grown.config), ",".join(grown.shas)],
                           check=True, capture_output=True, text=True)
     assert done.stdout.split() == ["True"], done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("skip", ["", "gpu-box"])
+def test_a_machine_without_new_results(tmp_path: Path, skip: str) -> None:
+    """Only ci-box measured the new commit. gpu-box's summary list is written again: with
+    segments (they may change with the history), or, without, asv's steps of the last write
+    (its data did not change)."""
+    p = build(tmp_path / "p")
+    full(p, skip)
+    for k in range(2):
+        p = grow(p, seed=30 + k, measured=False)
+        write_results(AsvProject(**{**vars(p), "machines": MACHINES[:1]}), [len(p.shas) - 1],
+                      np.random.default_rng(k))
+        append(p, skip=skip)
+        assert_same_as_full(p, tmp_path / "fresh", skip)
