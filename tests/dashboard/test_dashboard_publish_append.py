@@ -155,3 +155,31 @@ def test_no_new_commit_is_a_full_publish_that_rewrites_nothing(tmp_path: Path) -
     again = _publish(a)
     assert again.new_commits is None
     assert again.pages_written == 0
+
+
+def test_removing_an_appended_result_restores_the_earlier_site(tmp_path: Path) -> None:
+    # After an append, the full publish's records of what each output was made from are
+    # out of date: a publish of the earlier results must not keep the appended outputs.
+    a, b = _project(tmp_path / "a"), _project(tmp_path / "b")
+    _publish(a)
+    _publish(b)
+    grown = _grow(a, 5)
+    assert _publish(grown).new_commits == 1
+    for path in (a.results_dir / "ci-box").glob(f"{grown.shas[-1][:8]}-*.json"):
+        path.unlink()
+    _grow(b, 5)  # the same commit in b's repository, without its results
+    for path in (b.results_dir / "ci-box").glob(f"{grown.shas[-1][:8]}-*.json"):
+        path.unlink()
+    assert _publish(a).new_commits is None
+    _publish(b, full=True)
+    _assert_same_site(a, b)
+
+
+def test_unreadable_state_is_a_full_publish(tmp_path: Path) -> None:
+    a = _project(tmp_path / "a")
+    _publish(a)
+    for state in (a.results_dir / ".perfwatch").glob("publish-state*"):
+        state.write_bytes(b"not an npz")
+    a = _grow(a, 6)
+    assert _publish(a).new_commits is None
+    assert _publish(_grow(a, 7)).new_commits == 1  # rewritten by the full publish
