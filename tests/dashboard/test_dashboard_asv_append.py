@@ -389,3 +389,15 @@ def test_a_machine_without_new_results(tmp_path: Path, skip: str) -> None:
                       np.random.default_rng(k))
         append(p, skip=skip)
         assert_same_as_full(p, tmp_path / "fresh", skip)
+
+
+def test_several_new_commits_at_once(project: AsvProject, tmp_path: Path) -> None:
+    p = grow(project, 40)
+    edit(p, "gpu-box", len(p.shas) - 1, failed("bench_a.time_x"))
+    p = grow(p, 41, measured=False)
+    p = grow(p, 42)
+    config = load_asv_config(p.config)
+    files = [f for sha in p.shas[-3:] for f in new_files(config, sha)]
+    assert len(files) == 4
+    append(p, files)
+    assert_same_as_full(p, tmp_path / "fresh")
