@@ -23,6 +23,10 @@ Differences from ``asv publish``, on purpose:
   the site no longer has are removed, other files (perfwatch's pages) are left alone.
 - The result files are read through perfwatch's caches (only new files are parsed).
 - ``info.json``'s timestamp is the time of this run, as asv's.
+
+After new commits, :func:`perfwatch.adapters.asv_site_append.append_site` adds them to the
+site in time proportional to the new results, byte for byte what this writer would write;
+this writer saves what it needs.
 """
 
 from __future__ import annotations

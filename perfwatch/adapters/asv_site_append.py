@@ -2,27 +2,33 @@
 time proportional to the new results (plus a small constant per graph).
 
 :func:`write_site` records what the site was made from (:func:`record`: the inputs' sizes and
-mtimes, the configuration, git's tags and branches, the graphs' parameter sets and the
-untrimmed tail of every graph). :func:`append_site` then checks that the only change is new
-result files of commits numbered after every commit on the site, and writes exactly what
-``write_site`` would write on the grown results: each graph file gets its new points spliced
-onto its end (the JSON of one point is the same bytes inside the whole list), summary lists
-take their steps from perfwatch's segments on the graph file's values, ``index.json`` gets
-the new revisions. It imports neither asv nor plotly, scipy or gitpython.
+mtimes, the configuration, git's tags and branches, the graphs' parameter sets, each graph's
+values as arrays and its revisions without data after its last point).
+:func:`append_site` then checks that the only change is new result files of commits
+numbered after every commit on the site, and writes exactly what ``write_site`` would write
+on the grown results: each graph file gets its new points written after its last byte (the
+JSON of one point is the same bytes inside the whole list), summary graphs likewise when
+their old points cannot change (``asv_graph.summary_tail``), every summary list takes its
+steps from perfwatch's segments on the graphs' arrays, ``index.json`` gets the new
+revisions. It imports neither asv nor plotly, scipy or gitpython.
 
 It returns None (and writes nothing) when appending is not possible; the caller then runs
-``write_site``, which records the state anew. Cases:
+``write_site``, which records the state anew. Cases (:func:`append_or_refuse` says which):
 
 - no record (first publish, another html_dir, another analysed branch), or the asv.conf.json,
   asv's installation or the localised ``index.html`` changed;
-- any output of the last run changed on disk (size or mtime), or a result file, machine.json
-  or benchmarks.json was added (other than ``new``), changed or removed;
-- git: a tag added/moved/removed; a configured branch's first-parent history rewritten; an old
-  commit's revision number changed; a new commit numbered at or before a commit on the site;
+- any output of the last run changed on disk (size or mtime), or a result file was added
+  (other than ``new``), changed or removed, or machine.json / benchmarks.json changed in
+  content;
+- git: a tag added/moved/removed; a configured branch's first-parent history rewritten or
+  holding commits already on the site; an old commit's revision number changed; a new commit
+  numbered at or before a commit on the site;
 - a new file brings a new graph parameter set, a parameter value or key not on the site, or a
   benchmark's first graph on a parameter set (a new graph file);
-- a graph needs asv's own step detection (another branch than the analysed one, or
-  ``levels_for`` has no segments for it): that needs asv.
+- a graph needs asv's own step detection on changed data (it got new points and is on
+  another branch than the analysed one or ``levels_for`` has no segments for it), or had
+  perfwatch's segments at the last write and has none now. Graphs without new points whose
+  steps were asv's keep their summary-list rows.
 """
 
 from __future__ import annotations
