@@ -379,7 +379,7 @@ def _steps(row: Mapping[str, Any], revs: IntArray, vals: FloatArray,
         segs = levels_for(row["b"], combo, row["m"] or "", env)
         if segs is None:
             return None
-        out.append(steps_from_arrays(revs, vals[:, j], at, segs))
+        out.append(steps_from_arrays(revs, vals[:, j], at, segs) if revs.size else [])
     return out
 
 
@@ -552,6 +552,7 @@ def append_or_refuse(config: AsvConfig, new: Sequence[ResultsFile], *, levels_fo
             manifest.append(rel, change[0])
     manifest.keep_rest()
     manifest.save()
+    headers.keep_rest()
     headers.save()
     write_entries(_state_path(config), _KIND, {**state, "inputs": dict(now),
                                                "branches": plan.git.branches,

@@ -129,6 +129,11 @@ class HeaderCache:
         weights: dict[str, list[float | None] | None] = dict(entry["weights"])
         return weights
 
+    def keep_rest(self) -> None:
+        """The entries of files not read in this run are kept (an append reads only the
+        new files; the old ones are still there)."""
+        self._new = {**self._old, **self._new}
+
     def save(self) -> None:
         if self._new != self._old:
             write_entries(self.path, "headers", self._new)

@@ -401,3 +401,17 @@ def test_several_new_commits_at_once(project: AsvProject, tmp_path: Path) -> Non
     assert len(files) == 4
     append(p, files)
     assert_same_as_full(p, tmp_path / "fresh")
+
+
+def test_a_full_write_after_appends_reads_only_what_it_must(project: AsvProject) -> None:
+    """The appends keep the header cache of the old files: a later full write parses no
+    result file again."""
+    from perfwatch.adapters.asv_site_cache import HeaderCache
+
+    p = grow(project, 50)
+    append(p)
+    config = load_asv_config(p.config)
+    headers = HeaderCache(config.results_dir)
+    for f in scan_results_dir(config.results_dir).files:
+        headers.get(f.path)
+    assert headers.parsed == 0
