@@ -49,3 +49,27 @@ def test_extended_summary_equals_the_full_one(rng: np.random.Generator, width: i
             assert json.dumps(added) == json.dumps(after)
         extended += 1
     assert extended > 100 and refused > 20
+
+
+def test_summary_from_arrays_is_asvs_also_resampled(rng: np.random.Generator) -> None:
+    """What an append writes when it cannot extend a summary graph: asv's own summary, here
+    with long histories (asv resamples past 384 points) and one to three graphs."""
+    from asv.graph import Graph as AsvGraph
+    from asv.graph import make_summary_graph
+
+    from perfwatch.adapters.asv_graph import Graph, graph_arrays
+
+    for _ in range(12):
+        theirs, ours = [], []
+        for _g in range(int(rng.integers(1, 4))):
+            a, o = AsvGraph("b", {}), Graph("b", {}, "b")
+            for r in np.flatnonzero(rng.random(int(rng.integers(300, 600))) < 0.9).tolist():
+                v = float(rng.lognormal(-7, 0.3)) if rng.random() > 0.1 else float("nan")
+                a.add_data_point(r, v)
+                o.add_data_point(r, v)
+            theirs.append(a)
+            ours.append(o)
+        arrays = [graph_arrays(g) for g in ours]
+        want = [[k, v] for k, v, _w in make_summary_graph(theirs).get_data()]
+        got = summary_from_arrays([r for r, _v in arrays], [v for _r, v in arrays])
+        assert json.dumps(got) == json.dumps(want)
