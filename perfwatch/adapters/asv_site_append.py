@@ -33,12 +33,14 @@ It returns None (and writes nothing) when appending is not possible; the caller 
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import importlib.util
 import itertools
 import json
 import math
 import os
+import subprocess
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,6 +85,7 @@ from perfwatch.adapters.asv_site_cache import (
 )
 from perfwatch.adapters.asv_site_files import summary_row
 from perfwatch.adapters.publish_cache import read_entries, write_entries
+from perfwatch.errors import PerfwatchError
 from perfwatch.model import FloatArray
 
 __all__ = ["NotAppendable", "append_or_refuse", "append_site", "record"]
@@ -111,7 +114,19 @@ def _git_branches(config: AsvConfig, names: Mapping[str | None, str]
 
 def record(config: AsvConfig, graphs: GraphSet, params: Mapping[str, set[Any]],
            branch_names: Mapping[str | None, str], asv_version: str) -> None:
-    """Save what :func:`append_site` needs (called by ``write_site`` once it wrote the site)."""
+    """Save what :func:`append_site` needs (called by ``write_site`` once it wrote the site).
+    When git cannot tell, no record is left: the next publish is a full one."""
+    try:
+        state = _state(config, graphs, params, branch_names, asv_version)
+    except (subprocess.CalledProcessError, OSError, PerfwatchError):
+        with contextlib.suppress(OSError):
+            _state_path(config).unlink(missing_ok=True)
+        return
+    write_entries(_state_path(config), _KIND, state)
+
+
+def _state(config: AsvConfig, graphs: GraphSet, params: Mapping[str, set[Any]],
+           branch_names: Mapping[str | None, str], asv_version: str) -> dict[str, Any]:
     repo = config.local_repo()
     graph_rows: dict[str, Any] = {}
     groups: dict[str, list[str]] = {}
@@ -126,7 +141,7 @@ def record(config: AsvConfig, graphs: GraphSet, params: Mapping[str, set[Any]],
         groups.setdefault(g.benchmark_name, []).append(rel)
         names[g.benchmark_name] = os.path.basename(path)
         values.revs[rel], values.vals[rel] = graph_arrays(g)
-    state = {
+    return {
         "html_dir": str(config.html_dir), "config": file_stamp(config.path),
         "branch": config.branch, "asv": _asv_stamp(), "asv_version": asv_version,
         "index_html": file_stamp(config.html_dir / "index.html"),
@@ -140,7 +155,6 @@ def record(config: AsvConfig, graphs: GraphSet, params: Mapping[str, set[Any]],
         "names": names, "graphs": graph_rows, "groups": groups,
         "values": values.save(list(graph_rows)),
     }
-    write_entries(_state_path(config), _KIND, state)
 
 
 # ------------------------------------------------------------------ checks
@@ -236,7 +250,10 @@ def _add_row(graph: Graph, rev: int, f: ResultsFile, key: str, benchmark: Mappin
 def _plan(config: AsvConfig, state: Mapping[str, Any], index: Mapping[str, Any],
           ordered: Sequence[tuple[ResultsFile, FileHeader]]) -> _Plan:
     old_hashes: dict[str, str] = index["revision_to_hash"]
-    git = _git_now(config, state, old_hashes)
+    try:
+        git = _git_now(config, state, old_hashes)
+    except (subprocess.CalledProcessError, OSError, PerfwatchError) as err:
+        raise NotAppendable(f"git: {err}") from None
     top = max((int(r) for r in old_hashes), default=-1)
     benchmarks: Mapping[str, Any] = index["benchmarks"]
     graphs: dict[str, dict[str, Any]] = state["graphs"]

@@ -415,3 +415,9 @@ def test_a_full_write_after_appends_reads_only_what_it_must(project: AsvProject)
     for f in scan_results_dir(config.results_dir).files:
         headers.get(f.path)
     assert headers.parsed == 0
+
+
+def test_refuses_when_git_cannot_answer(project: AsvProject) -> None:
+    grown = grow(project, 1)
+    subprocess.run(["git", "branch", "-m", "main", "trunk"], cwd=grown.repo, check=True)
+    refuses(grown, "git")
