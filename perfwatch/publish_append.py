@@ -213,19 +213,17 @@ def _grow_arrays(state: PublishState, growth: _Growth) -> _Grown:
     added = len(growth.commits) - old
     counts = np.zeros((added, n_series), dtype=np.int32)
     medians = np.full((n_series, added), np.nan)
-    parts: list[list[FloatArray]] = [[] for _ in range(added)]
-    for i in sorted(growth.samples):
+    grown = sorted(growth.samples)
+    for i in grown:
         for pos, values in growth.samples[i].items():
             counts[pos - old, i] = values.size
             medians[i, pos - old] = np.median(values)
-    for pos in range(added):  # commit after commit, series after series
-        row = [growth.samples[i][old + pos] for i in sorted(growth.samples)
-               if old + pos in growth.samples[i]]
-        parts[pos] = row
-    flat = np.concatenate([state.flat, *(a for row in parts for a in row)])
+    cells = [growth.samples[i][pos] for pos in range(old, old + added)  # as the state keeps
+             for i in grown if pos in growth.samples[i]]                 # them: by commit
     all_counts = np.concatenate([state.counts, counts])
     has = np.ascontiguousarray((all_counts > 0).T)
-    return _Grown(all_counts, flat, np.concatenate([state.medians, medians], axis=1),
+    return _Grown(all_counts, np.concatenate([state.flat, *cells]),
+                  np.concatenate([state.medians, medians], axis=1),
                   [np.flatnonzero(row).tolist() for row in has])
 
 
