@@ -183,3 +183,17 @@ def test_unreadable_state_is_a_full_publish(tmp_path: Path) -> None:
     a = _grow(a, 6)
     assert _publish(a).new_commits is None
     assert _publish(_grow(a, 7)).new_commits == 1  # rewritten by the full publish
+
+
+def test_cli_says_when_it_appended(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from perfwatch.cli import main
+
+    a = _project(tmp_path / "a")
+    assert main(["publish", "--config", str(a.config), "--quiet"]) == 0
+    assert "appended" not in capsys.readouterr().out
+    a = _grow(a, 3)
+    assert main(["publish", "--config", str(a.config), "--quiet"]) == 0
+    assert "appended 1 new commit to the last publish" in capsys.readouterr().out
+    a = _grow(a, 4)
+    assert main(["publish", "--config", str(a.config), "--quiet", "--full"]) == 0
+    assert "appended" not in capsys.readouterr().out
