@@ -190,10 +190,10 @@ def test_cli_says_when_it_appended(tmp_path: Path, capsys: pytest.CaptureFixture
 
     a = _project(tmp_path / "a")
     assert main(["publish", "--config", str(a.config), "--quiet"]) == 0
-    assert "appended" not in capsys.readouterr().out
+    assert "to the last publish" not in capsys.readouterr().out
     a = _grow(a, 3)
     assert main(["publish", "--config", str(a.config), "--quiet"]) == 0
     assert "appended 1 new commit to the last publish" in capsys.readouterr().out
     a = _grow(a, 4)
     assert main(["publish", "--config", str(a.config), "--quiet", "--full"]) == 0
-    assert "appended" not in capsys.readouterr().out
+    assert "to the last publish" not in capsys.readouterr().out
