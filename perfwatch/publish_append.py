@@ -28,10 +28,12 @@ import os
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import NDArray
 
 from perfwatch import __version__
 from perfwatch.adapters import asv_publish
@@ -198,33 +200,39 @@ def _extend_states(state: PublishState, growth: _Growth, measured: Sequence[Sequ
 class _Grown:
     """The state's arrays with the new commits added."""
 
-    counts: np.ndarray  # (commits, series)
-    flat: FloatArray
+    measured: NDArray[np.bool_]  # (commits, series)
     medians: FloatArray  # (series, commits)
-    measured: list[list[int]]  # per series
-
-    def cell(self, offsets: np.ndarray, commit: int, series: int) -> FloatArray:
-        n = self.counts.shape[1]
-        return self.flat[offsets[commit * n + series]:offsets[commit * n + series + 1]]
+    positions: list[list[int]]  # per series: the commits it has samples at
 
 
 def _grow_arrays(state: PublishState, growth: _Growth) -> _Grown:
     n_series, old = len(state.series), len(state.commits)
     added = len(growth.commits) - old
-    counts = np.zeros((added, n_series), dtype=np.int32)
+    measured = np.zeros((added, n_series), dtype=np.bool_)
     medians = np.full((n_series, added), np.nan)
-    grown = sorted(growth.samples)
-    for i in grown:
-        for pos, values in growth.samples[i].items():
-            counts[pos - old, i] = values.size
+    for i, by_pos in growth.samples.items():
+        for pos, values in by_pos.items():
+            measured[pos - old, i] = True
             medians[i, pos - old] = np.median(values)
-    cells = [growth.samples[i][pos] for pos in range(old, old + added)  # as the state keeps
-             for i in grown if pos in growth.samples[i]]                 # them: by commit
-    all_counts = np.concatenate([state.counts, counts])
-    has = np.ascontiguousarray((all_counts > 0).T)
-    return _Grown(all_counts, np.concatenate([state.flat, *cells]),
-                  np.concatenate([state.medians, medians], axis=1),
-                  [np.flatnonzero(row).tolist() for row in has])
+    has = np.concatenate([state.measured, measured])
+    return _Grown(has, np.concatenate([state.medians, medians], axis=1),
+                  [np.flatnonzero(row).tolist() for row in np.ascontiguousarray(has.T)])
+
+
+class _NoSamples(Exception):
+    """A level band needs samples the state does not keep (then publish in full)."""
+
+
+def _samples_at(state: PublishState, growth: _Growth, series: int, commit: int) -> FloatArray:
+    """The samples of a segment of one measured commit: a new commit's, or those of a
+    series measured at one commit only (the state keeps those)."""
+    new = growth.samples.get(series, {}).get(commit)
+    if new is not None:
+        return new
+    lone = state.lone.get(series)
+    if lone is None or not state.measured[commit, series]:
+        raise _NoSamples
+    return lone
 
 
 def _page_paths(root: Path, metas: Sequence[SeriesMeta]) -> list[Path]:
@@ -252,21 +260,22 @@ def _detect(state: PublishState, growth: _Growth, grown: _Grown,
             metas: Sequence[SeriesMeta]) -> _Detected | None:
     from perfwatch.detect_candidates import placed
 
-    states = _extend_states(state, growth, grown.measured)
+    states = _extend_states(state, growth, grown.positions)
     if states is None:
         return None
     per_series: list[list[Candidate]] = [
-        placed(m, grown.measured[i], s.changes) if s is not None else []
+        placed(m, grown.positions[i], s.changes) if s is not None else []
         for i, (m, s) in enumerate(zip(metas, states, strict=True))]
-    changes = suite_changes(per_series, {m.key: grown.measured[i] for i, m in enumerate(metas)})
+    changes = suite_changes(per_series, {m.key: grown.positions[i] for i, m in enumerate(metas)})
     by_key: dict[SeriesKey, list[Change]] = defaultdict(list)
     for c in changes:
         by_key[c.key].append(c)
-    offsets = np.zeros(grown.counts.size + 1, dtype=np.int64)
-    np.cumsum(grown.counts.ravel(), out=offsets[1:])
-    segs = {m.key: segments_of(grown.medians[i], [c.index for c in by_key.get(m.key, [])],
-                               lambda j, i=i: grown.cell(offsets, j, i))  # type: ignore[misc]
-            for i, m in enumerate(metas)}
+    try:
+        segs = {m.key: segments_of(grown.medians[i], [c.index for c in by_key.get(m.key, [])],
+                                   partial(_samples_at, state, growth, i))
+                for i, m in enumerate(metas)}
+    except _NoSamples:
+        return None
     return _Detected(states, changes, by_key, segs)
 
 
@@ -320,8 +329,8 @@ def _new_state(state: PublishState, listing: Mapping[str, tuple[int, int]], grow
     return PublishState(
         stamp=state.stamp, branch=state.branch, files=dict(listing),
         machine_dirs=state.machine_dirs, commits=growth.commits, series=tuple(metas),
-        labels=state.labels, versions=state.versions, counts=grown.counts, flat=grown.flat,
-        medians=grown.medians, data_sizes=sizes, states=tuple(states))
+        labels=state.labels, versions=state.versions, measured=grown.measured,
+        medians=grown.medians, lone=state.lone, data_sizes=sizes, states=tuple(states))
 
 
 def try_append(config: AsvConfig, *, stamp: Mapping[str, str]) -> Appended | None:
@@ -345,7 +354,7 @@ def try_append(config: AsvConfig, *, stamp: Mapping[str, str]) -> Appended | Non
         return None
     metas = [replace(m, commits=growth.commits) for m in state.series]
     grown = _grow_arrays(state, growth)
-    if any(s is None and len(grown.measured[i]) >= 2 for i, s in enumerate(state.states)):
+    if any(s is None and len(grown.positions[i]) >= 2 for i, s in enumerate(state.states)):
         return None  # a series the full publish analyses in full every time
     found = _detect(state, growth, grown, metas)
     root = config.html_dir / asv_publish.PERFWATCH_DIR
@@ -398,14 +407,15 @@ def capture_state(config: AsvConfig, *, stamp: Mapping[str, str],
 
     labels, versions = series_layout(rd, history)
     n_series, n_commits = len(history.series), len(history.commits)
-    counts = np.zeros((n_commits, n_series), dtype=np.int32)
+    measured = np.zeros((n_commits, n_series), dtype=np.bool_)
     medians = np.empty((n_series, n_commits))
-    cells: list[FloatArray] = []
+    lone: dict[int, FloatArray] = {}
     for i, s in enumerate(history.series):
-        counts[:, i] = [a.size for a in s.samples]
+        where = s.measured
+        measured[where, i] = True
         medians[i] = commit_medians(s)
-    for j in range(n_commits):  # commit after commit, series after series
-        cells.extend(s.samples[j] for s in history.series if s.samples[j].size)
+        if len(where) == 1:
+            lone[i] = s.samples[where[0]]
     metas = tuple(SeriesMeta(s.key, s.unit, s.direction, history.commits)
                   for s in history.series)
     root = config.html_dir / asv_publish.PERFWATCH_DIR
@@ -417,8 +427,7 @@ def capture_state(config: AsvConfig, *, stamp: Mapping[str, str],
     state = PublishState(
         stamp=dict(stamp), branch=history.branch, files=dict(listing), machine_dirs=machine_dirs,
         commits=history.commits, series=metas, labels=labels,
-        versions={k: v for k, v in versions.items()}, counts=counts,
-        flat=np.concatenate(cells) if cells else np.empty(0), medians=medians,
+        versions=dict(versions), measured=measured, medians=medians, lone=lone,
         data_sizes=sizes, states=tuple(states))
     try:
         save_state(state_path(config.results_dir), state)

@@ -8,9 +8,11 @@ One ``.npz`` file, ``<results_dir>/.perfwatch/publish-state.v1.npz`` (no pickles
   (sha, committer time, summary), the series (benchmark, parameters, machine label,
   unit, direction), the machine labels of (machine, environment) and the benchmark
   versions that count;
-- ``counts`` (commits x series, int32): samples of each series at each commit;
-- ``flat`` (float64): the samples, commit after commit, series after series;
+- ``measured`` (commits x series, bool): whether a series has samples at a commit;
 - ``medians`` (series x commits, float64): per-commit medians (NaN: no result);
+- ``lone_series``, ``lone_offsets``, ``lone_flat``: the samples of each series measured at
+  one commit only (its level band is the interval of those samples; a series measured at
+  two or more commits needs only its medians);
 - ``data_sizes`` (int64, per series): the size of its page's data file;
 - the detection states of the series (:mod:`perfwatch.adapters.detection_cache`'s arrays,
   keyed by series index).
@@ -65,17 +67,11 @@ class PublishState:
     series: tuple[SeriesMeta, ...]
     labels: Mapping[tuple[str, str], str]  # (machine, env) -> machine label of its series
     versions: Mapping[str, str | None]
-    counts: NDArray[np.int32]  # (commits, series)
-    flat: FloatArray
+    measured: NDArray[np.bool_]  # (commits, series)
     medians: FloatArray  # (series, commits)
+    lone: Mapping[int, FloatArray]  # series measured at one commit -> its samples there
     data_sizes: IntArray  # (series,)
     states: tuple[DetectionState | None, ...]  # per series
-
-    def offsets(self) -> IntArray:
-        """Where each (commit, series) cell starts in ``flat``: ``offsets[i * n + s]``."""
-        out = np.zeros(self.counts.size + 1, dtype=np.int64)
-        np.cumsum(self.counts.ravel(), out=out[1:])
-        return out
 
 
 def state_path(results_dir: Path) -> Path:
@@ -97,9 +93,14 @@ def _header(state: PublishState) -> str:
 
 def save_state(path: Path, state: PublishState) -> None:
     present = {str(i): s for i, s in enumerate(state.states) if s is not None}
+    lone = sorted(state.lone)
+    sizes = np.array([state.lone[i].size for i in lone], dtype=np.int64)
     arrays: dict[str, NDArray[Any]] = {
-        "header": np.array(_header(state)), "counts": state.counts, "flat": state.flat,
-        "medians": state.medians, "data_sizes": state.data_sizes}
+        "header": np.array(_header(state)), "measured": state.measured,
+        "medians": state.medians, "data_sizes": state.data_sizes,
+        "lone_series": np.array(lone, dtype=np.int64),
+        "lone_offsets": np.concatenate(([0], np.cumsum(sizes))).astype(np.int64),
+        "lone_flat": np.concatenate([state.lone[i] for i in lone]) if lone else np.empty(0)}
     arrays.update({f"states_{k}": v for k, v in states_to_arrays(present).items()})
     save_npz(path, arrays)
 
@@ -107,6 +108,12 @@ def save_state(path: Path, state: PublishState) -> None:
 def _series(rows: Sequence[Any], commits: tuple[Commit, ...]) -> tuple[SeriesMeta, ...]:
     return tuple(SeriesMeta(SeriesKey(b, None if p is None else tuple(p), m), unit,
                             Direction(d), commits) for b, p, m, unit, d in rows)
+
+
+def _lone(arrays: Mapping[str, NDArray[Any]]) -> dict[int, FloatArray]:
+    cuts = arrays["lone_offsets"].tolist()
+    flat = arrays["lone_flat"]
+    return {int(i): flat[cuts[k]:cuts[k + 1]] for k, i in enumerate(arrays["lone_series"].tolist())}
 
 
 def load_state(path: Path) -> PublishState | None:
@@ -128,7 +135,7 @@ def load_state(path: Path) -> PublishState | None:
             files={k: (int(v[0]), int(v[1])) for k, v in head["files"].items()},
             machine_dirs=head["machine_dirs"], commits=commits, series=series,
             labels={(m, e): label for m, e, label in head["labels"]},
-            versions=head["versions"], counts=arrays["counts"], flat=arrays["flat"],
-            medians=arrays["medians"], data_sizes=arrays["data_sizes"], states=states)
+            versions=head["versions"], measured=arrays["measured"], medians=arrays["medians"],
+            lone=_lone(arrays), data_sizes=arrays["data_sizes"], states=states)
     except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile):
         return None

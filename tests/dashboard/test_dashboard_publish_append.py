@@ -197,3 +197,24 @@ def test_cli_says_when_it_appended(tmp_path: Path, capsys: pytest.CaptureFixture
     a = _grow(a, 4)
     assert main(["publish", "--config", str(a.config), "--quiet", "--full"]) == 0
     assert "to the last publish" not in capsys.readouterr().out
+
+
+def _benchmark_run_once(project: AsvProject) -> None:
+    """A benchmark with a result at one old commit only (its level band comes from that
+    commit's samples, which the republish state keeps)."""
+    path = next((project.results_dir / "ci-box").glob(f"{project.shas[10][:8]}-*.json"))
+    doc = json.loads(path.read_text())
+    doc["results"]["bench_a.time_once"] = doc["results"]["bench_a.time_flat"]
+    path.write_text(json.dumps(doc))
+
+
+def test_a_series_measured_once_is_appended_like_the_others(tmp_path: Path) -> None:
+    a, b = _project(tmp_path / "a"), _project(tmp_path / "b")
+    for project in (a, b):
+        _benchmark_run_once(project)
+        _publish(project)
+    a, b = _grow(a, 12), _grow(b, 12)
+    assert _publish(a).new_commits == 1
+    _publish(b, full=True)
+    _assert_same_site(a, b)
+    assert any("time_once" in name for name in _files(a.html_dir))
