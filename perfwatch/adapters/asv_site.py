@@ -59,11 +59,13 @@ from perfwatch.adapters.asv_site_files import (
     info_text,
     summary_list,
 )
+from perfwatch.adapters.asv_site_record import record
 from perfwatch.errors import ConfigError
 from perfwatch.model import FloatArray
 
-__all__ = ["Levels", "LevelsFor", "SiteReport", "Steps", "steps_from_arrays",
-           "steps_from_levels", "write_site"]
+__all__ = ["Levels", "LevelsFor", "SiteReport", "Steps", "benchmark_combos", "compatible",
+           "graph_params", "result_keys", "steps_from_arrays", "steps_from_levels",
+           "write_site"]
 
 IntArray = NDArray[np.int64]
 
@@ -138,7 +140,7 @@ def _walk_order(results_dir: Path, files: Sequence[ResultsFile]) -> list[Results
     return out
 
 
-def _compatible(values: Sequence[Any] | None, have: Sequence[Any], want: Sequence[Any]
+def compatible(values: Sequence[Any] | None, have: Sequence[Any], want: Sequence[Any]
                 ) -> list[Any]:
     """asv's ``results._compatible_results``: ``values`` per combination of ``want``."""
     if values is None:
@@ -157,7 +159,8 @@ class _Loaded:
     graph_param_list: list[dict[str, Any]]
 
 
-def _combos(benchmark: Mapping[str, Any]) -> list[tuple[str, ...] | None]:
+def benchmark_combos(benchmark: Mapping[str, Any]) -> list[tuple[str, ...] | None]:
+    """A benchmark's parameter combinations as asv's graphs list them ([None]: none)."""
     import itertools
 
     if not benchmark["params"]:
@@ -165,7 +168,8 @@ def _combos(benchmark: Mapping[str, Any]) -> list[tuple[str, ...] | None]:
     return [tuple(str(v) for v in c) for c in itertools.product(*benchmark["params"])]
 
 
-def _result_keys(f: ResultsFile, benchmarks: Mapping[str, Any]) -> list[str]:
+def result_keys(f: ResultsFile, benchmarks: Mapping[str, Any]) -> list[str]:
+    """The benchmarks of ``f`` asv puts on graphs: known ones, of the same version."""
     keys = []
     for name, row in f.results.items():
         b = benchmarks.get(name)
@@ -203,7 +207,7 @@ def _load(ordered: Sequence[tuple[ResultsFile, FileHeader]], benchmarks: Mapping
     """
     params, hash_to_date = _params_pass(ordered)
     graphs = GraphSet()
-    combos = {name: _combos(b) for name, b in benchmarks.items()}
+    combos = {name: benchmark_combos(b) for name, b in benchmarks.items()}
     scalar = {name: not b["params"] for name, b in benchmarks.items()}
     tagged = set(repo.tag_dates)
     memo: dict[tuple[int, str, str | None, tuple[str, ...]], list[Graph]] = {}
@@ -214,9 +218,9 @@ def _load(ordered: Sequence[tuple[ResultsFile, FileHeader]], benchmarks: Mapping
         if not on:
             continue
         rev = repo.revisions[h.commit_hash]
-        groups = [graphs.group(_graph_params(h, params, repo.branch_names[b])) for b in on]
+        groups = [graphs.group(graph_params(h, params, repo.branch_names[b])) for b in on]
         file_weights = weights_of(f) if on != [analysed] or f.machine not in machines else {}
-        keys = _result_keys(f, benchmarks)
+        keys = result_keys(f, benchmarks)
         for group, branch in zip(groups, on, strict=True):
             targets = _targets(graphs, group, keys, f, branch, memo)
             for key, graph in zip(keys, targets, strict=True):
@@ -225,8 +229,8 @@ def _load(ordered: Sequence[tuple[ResultsFile, FileHeader]], benchmarks: Mapping
                 if scalar[key] and raw is None and row.combos == (None,):
                     graph.add_scalar(rev, row.values[0])
                     continue
-                value: Any = _compatible(row.values, row.combos, combos[key])
-                weight: Any = None if raw is None else _compatible(raw, row.combos, combos[key])
+                value: Any = compatible(row.values, row.combos, combos[key])
+                weight: Any = None if raw is None else compatible(raw, row.combos, combos[key])
                 if scalar[key]:
                     value, weight = value[0], None if weight is None else weight[0]
                 graph.add_data_point(rev, value, weight)
@@ -253,8 +257,10 @@ def _targets(graphs: GraphSet, group: ParamSet, keys: list[str], f: ResultsFile,
     return found
 
 
-def _graph_params(h: FileHeader, params: dict[str, set[Any]], branch_name: str
-                  ) -> dict[str, Any]:
+def graph_params(h: FileHeader, params: dict[str, set[Any]], branch_name: str
+                 ) -> dict[str, Any]:
+    """The graph parameters of a result file on a branch, as asv's; keys of ``params`` it
+    lacks are None (and None joins their values in ``params``)."""
     cur: dict[str, Any] = dict(h.params)
     cur.update({f"env-{name}": val for name, val in h.env_vars.items()})
     cur["branch"] = branch_name
@@ -378,8 +384,6 @@ def write_site(config: AsvConfig, rd: ResultsDir, *, levels_for: LevelsFor,
     removed = manifest.remove_stale()
     manifest.save()
     headers.save()
-    from perfwatch.adapters.asv_site_append import record  # it imports this module
-
     record(config, loaded.graphs, loaded.params, repo.branch_names,
            json.loads(info)["asv-version"])
     return SiteReport(graphs=len(loaded.graphs), written=manifest.written, kept=manifest.kept,
@@ -406,7 +410,7 @@ def _write_graphs(graphs: GraphSet, benchmarks: Mapping[str, Any], manifest: Out
     asv_steps = 0
     texts: dict[str, str] = {}
     for path, graph in graphs:
-        asv_steps += set_steps(graph, _combos(benchmarks[graph.benchmark_name]))
+        asv_steps += set_steps(graph, benchmark_combos(benchmarks[graph.benchmark_name]))
         texts[path] = _graph_text(graph)
         manifest.write(f"{Path(path).as_posix()}.json", texts[path])
     for name in sorted({g.benchmark_name for _p, g in graphs}):

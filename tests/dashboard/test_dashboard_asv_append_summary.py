@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from perfwatch.adapters.asv_graph import summary_from_arrays, summary_tail
-from perfwatch.adapters.asv_site_append import _grow
+from perfwatch.adapters.asv_site_grow import grow
 
 
 def _graph(rng: np.random.Generator, lo: int, hi: int, width: int, p_missing: float
@@ -40,8 +40,8 @@ def test_extended_summary_equals_the_full_one(rng: np.random.Generator, width: i
             continue
         before = summary_from_arrays(revs0, vals0)
         after = summary_from_arrays(revs1, vals1)
-        added, _pending = _grow(tail.old_len, tail.have, [[r, None] for r in tail.pending],
-                                tail.new)
+        added, _pending = grow(tail.old_len, tail.have, [[r, None] for r in tail.pending],
+                               tail.new)
         assert tail.old_len == len(before)
         if tail.old_len:
             assert json.dumps(before + added) == json.dumps(after)
