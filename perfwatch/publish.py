@@ -34,7 +34,7 @@ from perfwatch.adapters.asv_results import ResultsDir, scan_results_dir
 from perfwatch.adapters.asv_site_files import LOCALISED_MARK
 from perfwatch.adapters.publish_cache import PageManifest, sources_hash
 from perfwatch.model import Change, SeriesKey
-from perfwatch.publish_append import Appended, capture_state, list_results, state_stamp, try_append
+from perfwatch.publish_append import Appended, try_append
 from perfwatch.publish_detect import cache_path, detect_incremental
 from perfwatch.publish_findings import Findings, levels_for, write_regressions
 from perfwatch.publish_pages import (
@@ -48,6 +48,7 @@ from perfwatch.publish_pages import (
     write_overview,
     write_series_pages,
 )
+from perfwatch.publish_snapshot import capture_state, list_results, state_stamp
 from perfwatch.report.levels import Segment, commit_medians, segments
 from perfwatch.stats.incremental import DetectionState
 

@@ -23,26 +23,22 @@ full publish on the same results with the same detection states (tested file by 
 
 from __future__ import annotations
 
-import hashlib
-import os
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
-from perfwatch import __version__
 from perfwatch.adapters import asv_publish
 from perfwatch.adapters.asv_config import AsvConfig
-from perfwatch.adapters.asv_results import ResultsDir, ResultsFile, load_results_file
+from perfwatch.adapters.asv_results import ResultsFile, load_results_file
 from perfwatch.adapters.asv_site import SiteReport
 from perfwatch.adapters.asv_site_append import append_site
 from perfwatch.adapters.git_log import commits_after
-from perfwatch.adapters.publish_cache import PageManifest, sources_hash, write_in_place
+from perfwatch.adapters.publish_cache import PageManifest, write_in_place
 from perfwatch.adapters.publish_state import (
     PublishState,
     SeriesMeta,
@@ -51,60 +47,28 @@ from perfwatch.adapters.publish_state import (
     state_path,
 )
 from perfwatch.analysis import suite_changes
-from perfwatch.detect_candidates import Candidate
+from perfwatch.detect_candidates import Candidate, placed
 from perfwatch.errors import PerfwatchError
 from perfwatch.model import Change, Commit, FloatArray, SeriesKey
-
-if TYPE_CHECKING:
-    from perfwatch.analysis import History
 from perfwatch.publish_findings import Findings, levels_for, write_regressions
+from perfwatch.publish_pages import (
+    HardwareMember,
+    commit_url,
+    hardware_shell,
+    hardware_slug,
+    series_data_lines,
+    series_links,
+    series_shell,
+    series_slug,
+    write_overview,
+)
+from perfwatch.publish_snapshot import data_file_paths, list_results
 from perfwatch.report.levels import Segment, segments_of
 from perfwatch.stats.incremental import DetectionState, append_commit
 
-__all__ = ["Appended", "capture_state", "list_results", "state_stamp", "try_append"]
+__all__ = ["Appended", "try_append"]
 
 _EMPTY: FloatArray = np.empty(0, dtype=np.float64)
-
-
-_CONTENT_KEYED = ("machine.json", "benchmarks.json")  # asv rewrites them on every run
-
-
-def list_results(results_dir: Path) -> dict[str, tuple[int, int]]:
-    """Every ``*.json`` of the results directory and its machine folders: (size, mtime) of
-    a result file (one ``stat``, nothing read); (size, a hash of the bytes) of
-    ``benchmarks.json`` and ``machine.json``, which ``asv run`` rewrites each time."""
-    out: dict[str, tuple[int, int]] = {"benchmarks.json": _content(results_dir / "benchmarks.json")}
-    with os.scandir(results_dir) as top:
-        subs = sorted(e.name for e in top if e.is_dir() and not e.name.startswith("."))
-    for sub in subs:
-        with os.scandir(results_dir / sub) as entries:
-            for e in entries:
-                if not e.name.endswith(".json") or e.name.startswith("."):
-                    continue
-                if e.name in _CONTENT_KEYED:
-                    out[f"{sub}/{e.name}"] = _content(Path(e.path))
-                elif e.is_file():
-                    st = e.stat()
-                    out[f"{sub}/{e.name}"] = (st.st_size, st.st_mtime_ns)
-    return out
-
-
-def _content(path: Path) -> tuple[int, int]:
-    data = path.read_bytes()
-    return len(data), int.from_bytes(hashlib.sha256(data).digest()[:7], "big")
-
-
-def state_stamp(config: AsvConfig, *, detector: str, renderer: str) -> dict[str, str]:
-    """What a state is valid for: perfwatch's code, the asv configuration, the paths."""
-    here = Path(__file__).parent
-    code = sources_hash([here / "publish_append.py", here / "publish.py",
-                         here / "publish_findings.py", here / "publish_pages.py"])
-    return {"perfwatch": __version__, "code": code, "detector": detector,
-            "renderer": renderer,
-            "config": hashlib.sha256(config.path.read_bytes()).hexdigest(),
-            "results_dir": str(config.results_dir.resolve()),
-            "html_dir": str(config.html_dir.resolve()),
-            "repo": str(config.local_repo().resolve()), "branch": str(config.branch)}
 
 
 @dataclass(frozen=True)
@@ -235,12 +199,6 @@ def _samples_at(state: PublishState, growth: _Growth, series: int, commit: int) 
     return lone
 
 
-def _page_paths(root: Path, metas: Sequence[SeriesMeta]) -> list[Path]:
-    from perfwatch.publish_pages import SERIES_DATA_DIR, series_slug
-
-    return [root / SERIES_DATA_DIR / f"{series_slug(m.key)}.js" for m in metas]
-
-
 def _data_files_intact(paths: Sequence[Path], sizes: np.ndarray) -> bool:
     try:
         return all(p.stat().st_size == int(n) for p, n in zip(paths, sizes.tolist(), strict=True))
@@ -258,8 +216,6 @@ class _Detected:
 
 def _detect(state: PublishState, growth: _Growth, grown: _Grown,
             metas: Sequence[SeriesMeta]) -> _Detected | None:
-    from perfwatch.detect_candidates import placed
-
     states = _extend_states(state, growth, grown.positions)
     if states is None:
         return None
@@ -284,16 +240,6 @@ def _write_pages(config: AsvConfig, root: Path, metas: Sequence[SeriesMeta], old
                  ) -> int:
     """Append each series' new commits to its data file; rewrite the page shells and the
     hardware pages. The number of files written."""
-    from perfwatch.publish_pages import (
-        HardwareMember,
-        hardware_shell,
-        hardware_slug,
-        series_data_lines,
-        series_links,
-        series_shell,
-        series_slug,
-    )
-
     commits = growth.commits
     groups: dict[tuple[str, tuple[str, ...] | None], list[int]] = defaultdict(list)
     for i, m in enumerate(metas):
@@ -336,8 +282,6 @@ def _new_state(state: PublishState, listing: Mapping[str, tuple[int, int]], grow
 def try_append(config: AsvConfig, *, stamp: Mapping[str, str]) -> Appended | None:
     """Republish by appending the new commits (module docstring); None, having written
     nothing, when the results changed in any other way: then publish in full."""
-    from dataclasses import replace
-
     state = load_state(state_path(config.results_dir))
     if state is None or dict(state.stamp) != dict(stamp):
         return None
@@ -358,7 +302,7 @@ def try_append(config: AsvConfig, *, stamp: Mapping[str, str]) -> Appended | Non
         return None  # a series the full publish analyses in full every time
     found = _detect(state, growth, grown, metas)
     root = config.html_dir / asv_publish.PERFWATCH_DIR
-    paths = _page_paths(root, metas)
+    paths = data_file_paths(root, metas)
     if found is None or not _data_files_intact(paths, state.data_sizes):
         return None
     site = append_site(config, files, levels_for=levels_for(found.segs),
@@ -374,8 +318,6 @@ def try_append(config: AsvConfig, *, stamp: Mapping[str, str]) -> Appended | Non
 def _finish(config: AsvConfig, state: PublishState, listing: Mapping[str, tuple[int, int]],
             growth: _Growth, grown: _Grown, metas: Sequence[SeriesMeta], found: _Detected,
             paths: Sequence[Path], site: SiteReport) -> Appended:
-    from perfwatch.publish_pages import commit_url, hardware_slug, series_slug, write_overview
-
     old = len(state.commits)
     findings = Findings(growth.commits, {m.key: m.direction for m in metas},
                         lambda key: grown.medians[index[key]], found.by_key, found.segs)
@@ -395,41 +337,3 @@ def _finish(config: AsvConfig, state: PublishState, listing: Mapping[str, tuple[
                     appended=len(growth.samples), pages_written=written + 1,
                     regressions_listed=listed, overview=overview, site=site,
                     new_commits=len(growth.commits) - old)
-
-
-def capture_state(config: AsvConfig, *, stamp: Mapping[str, str],
-                  listing: Mapping[str, tuple[int, int]], rd: ResultsDir, history: History,
-                  states: Sequence[DetectionState | None]) -> None:
-    """Save what the next :func:`try_append` starts from, after a full publish of ``rd``
-    (listed as ``listing`` before it was read) analysed as ``history``."""
-    from perfwatch.analysis import series_layout
-    from perfwatch.report.levels import commit_medians
-
-    labels, versions = series_layout(rd, history)
-    n_series, n_commits = len(history.series), len(history.commits)
-    measured = np.zeros((n_commits, n_series), dtype=np.bool_)
-    medians = np.empty((n_series, n_commits))
-    lone: dict[int, FloatArray] = {}
-    for i, s in enumerate(history.series):
-        where = s.measured
-        measured[where, i] = True
-        medians[i] = commit_medians(s)
-        if len(where) == 1:
-            lone[i] = s.samples[where[0]]
-    metas = tuple(SeriesMeta(s.key, s.unit, s.direction, history.commits)
-                  for s in history.series)
-    root = config.html_dir / asv_publish.PERFWATCH_DIR
-    try:
-        sizes = np.array([p.stat().st_size for p in _page_paths(root, metas)], dtype=np.int64)
-    except OSError:
-        return  # pages missing: no state, the next publish is a full one
-    machine_dirs = {m.path.parent.name: name for name, m in rd.machines.items()}
-    state = PublishState(
-        stamp=dict(stamp), branch=history.branch, files=dict(listing), machine_dirs=machine_dirs,
-        commits=history.commits, series=metas, labels=labels,
-        versions=dict(versions), measured=measured, medians=medians, lone=lone,
-        data_sizes=sizes, states=tuple(states))
-    try:
-        save_state(state_path(config.results_dir), state)
-    except OSError:
-        pass  # a read-only results directory: every publish is a full one
