@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from perfwatch.adapters.asv_paths import sanitize_filename
+
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
@@ -54,8 +56,6 @@ class ParamSet:
     """One set of graph parameters (machine, environment, branch ...) and its path part."""
 
     def __init__(self, params: dict[str, Any]) -> None:
-        from asv.util import sanitize_filename
-
         self.params = params
         parts = []
         for key, val in params.items():
@@ -260,8 +260,6 @@ class GraphSet:
             return found
         name = self._names.get(benchmark_name)
         if name is None:
-            from asv.util import sanitize_filename
-
             name = self._names[benchmark_name] = sanitize_filename(benchmark_name)
         path = os.path.join(params.prefix, name)
         graph = self._graphs.get(path)

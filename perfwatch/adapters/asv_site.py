@@ -50,6 +50,7 @@ from perfwatch.adapters.asv_graph import (
     summary_data,
     summary_is_graph,
 )
+from perfwatch.adapters.asv_paths import graph_file_path
 from perfwatch.adapters.asv_results import ResultsDir, ResultsFile
 from perfwatch.adapters.asv_site_cache import FileHeader, HeaderCache, OutputManifest
 from perfwatch.adapters.asv_site_files import (
@@ -405,8 +406,6 @@ def _write_graphs(graphs: GraphSet, benchmarks: Mapping[str, Any], manifest: Out
                   set_steps: Callable[[Graph, list[tuple[str, ...] | None]], bool]) -> int:
     """Every graph and every benchmark's summary graph; the number of graphs whose steps
     are asv's step detection."""
-    from asv.graph import Graph as AsvGraph
-
     asv_steps = 0
     texts: dict[str, str] = {}
     for path, graph in graphs:
@@ -414,7 +413,7 @@ def _write_graphs(graphs: GraphSet, benchmarks: Mapping[str, Any], manifest: Out
         texts[path] = _graph_text(graph)
         manifest.write(f"{Path(path).as_posix()}.json", texts[path])
     for name in sorted({g.benchmark_name for _p, g in graphs}):
-        path = Path(AsvGraph.get_file_path({"summary": ""}, name)).as_posix()
+        path = Path(graph_file_path({"summary": ""}, name)).as_posix()
         group = graphs.get_graph_group(name)
         manifest.write(f"{path}.json", texts[group[0].path] if summary_is_graph(group)
                        else dump(summary_data(group)))

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from perfwatch.adapters.asv_paths import graph_file_path
 from perfwatch.adapters.asv_site_cache import OutputManifest
 
 __all__ = ["LOCALISED_MARK", "copy_template", "dump", "index_document", "info_text",
@@ -68,7 +69,6 @@ def copy_template(html_dir: Path, manifest: OutputManifest,
 
 def summary_list(benchmarks: Mapping[str, Any], graphs: Any) -> dict[str, list[Any]]:
     """asv's ``SummaryList.publish`` rows per file (from the graphs' steps)."""
-    from asv.graph import Graph
     from asv.plugins.summarylist import benchmark_param_iter
 
     results: dict[str, list[Any]] = {}
@@ -83,7 +83,7 @@ def summary_list(benchmarks: Mapping[str, Any], graphs: Any) -> dict[str, list[A
                     steps = steps[idx]
                 row = summary_row(steps)
                 row.update(name=name, idx=idx, pretty_name=pretty)
-                path = Graph.get_file_path(graph.params, "summary") + ".json"
+                path = graph_file_path(graph.params, "summary") + ".json"
                 results.setdefault(path, []).append(
                     {k: row[k] for k in ("name", "idx", "pretty_name", "last_rev", "last_value",
                                          "last_err", "prev_value", "change_rev")})
