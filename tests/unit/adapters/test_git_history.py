@@ -11,13 +11,6 @@ from perfwatch.errors import MissingCommitError, RepositoryError
 from perfwatch.synthetic import START_DATE, make_git_history
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> tuple[Path, list[str]]:
-    path = tmp_path / "repo"
-    path.mkdir()
-    return path, make_git_history(path, 5)
-
-
 def test_first_parent_oldest_first_with_dates(repo: tuple[Path, list[str]]) -> None:
     path, shas = repo
     history = open_history(path)
@@ -34,19 +27,8 @@ def test_fixed_dates_make_fixed_shas(tmp_path: Path, repo: tuple[Path, list[str]
     assert make_git_history(tmp_path / "again", 5) == repo[1]
 
 
-def test_first_parent_skips_merged_branch_commits(repo: tuple[Path, list[str]],
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in ("GIT_AUTHOR", "GIT_COMMITTER"):  # `git merge` needs an identity, CI has none
-        monkeypatch.setenv(f"{var}_NAME", "perfwatch test")
-        monkeypatch.setenv(f"{var}_EMAIL", "test@perfwatch.invalid")
-    path, shas = repo
-    r = git.Repo(path)
-    r.git.checkout("-b", "feature", shas[2])
-    (path / "f.txt").write_text("x")
-    r.index.add(["f.txt"])
-    side = r.index.commit("side work").hexsha
-    r.git.checkout("main")
-    r.git.merge("--no-ff", "-m", "merge feature", "feature")
+def test_first_parent_skips_merged_branch_commits(merged: tuple[Path, list[str], str]) -> None:
+    path, shas, side = merged
     history = open_history(path)
     main = [c.sha for c in history.first_parent("main")]
     assert side not in main and main[:5] == shas and len(main) == 6

@@ -6,21 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import git
-import pytest
 
 from perfwatch.adapters.git_history import open_history
 from perfwatch.adapters.git_log import commits_after
-from perfwatch.synthetic import make_git_history
-
-
-@pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, list[str]]:
-    for var in ("GIT_AUTHOR", "GIT_COMMITTER"):  # `git merge` needs an identity, CI has none
-        monkeypatch.setenv(f"{var}_NAME", "perfwatch test")
-        monkeypatch.setenv(f"{var}_EMAIL", "test@perfwatch.invalid")
-    path = tmp_path / "repo"
-    path.mkdir()
-    return path, make_git_history(path, 5)
 
 
 def test_commits_after_equal_the_tail_of_the_first_parent_history(
@@ -31,15 +19,8 @@ def test_commits_after_equal_the_tail_of_the_first_parent_history(
     assert commits_after(path, shas[4], "main") == []
 
 
-def test_merged_side_commits_are_not_listed(repo: tuple[Path, list[str]]) -> None:
-    path, shas = repo
-    r = git.Repo(path)
-    r.git.checkout("-b", "feature", shas[2])
-    (path / "f.txt").write_text("x")
-    r.index.add(["f.txt"])
-    side = r.index.commit("side work").hexsha
-    r.git.checkout("main")
-    r.git.merge("--no-ff", "-m", "merge feature", "feature")
+def test_merged_side_commits_are_not_listed(merged: tuple[Path, list[str], str]) -> None:
+    path, shas, side = merged
     after = commits_after(path, shas[4], "main")
     assert after is not None and len(after) == 1 and after[0].summary == "merge feature"
     assert commits_after(path, side, "main") is None  # on the branch, not on its first parents
