@@ -31,7 +31,6 @@ this writer saves what it needs.
 
 from __future__ import annotations
 
-import json
 import os
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -54,6 +53,7 @@ from perfwatch.adapters.asv_paths import graph_file_path
 from perfwatch.adapters.asv_results import ResultsDir, ResultsFile
 from perfwatch.adapters.asv_site_cache import FileHeader, HeaderCache, OutputManifest
 from perfwatch.adapters.asv_site_files import (
+    asv_version,
     copy_template,
     dump,
     index_document,
@@ -380,13 +380,12 @@ def write_site(config: AsvConfig, rd: ResultsDir, *, levels_for: LevelsFor,
         hash_to_date={**loaded.hash_to_date, **repo.tag_dates}, params=loaded.params,
         branch_names=repo.branch_names, graph_param_list=loaded.graph_param_list,
         benchmarks=benchmarks, results_dir=config.results_dir)))
-    info = info_text()
-    manifest.write("info.json", info)
+    version = asv_version()
+    manifest.write("info.json", info_text(version))
     removed = manifest.remove_stale()
     manifest.save()
     headers.save()
-    record(config, loaded.graphs, loaded.params, repo.branch_names,
-           json.loads(info)["asv-version"])
+    record(config, loaded.graphs, loaded.params, repo.branch_names, version)
     return SiteReport(graphs=len(loaded.graphs), written=manifest.written, kept=manifest.kept,
                       removed=removed, asv_steps=asv_steps)
 

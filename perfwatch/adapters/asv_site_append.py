@@ -37,7 +37,6 @@ to), :mod:`~perfwatch.adapters.asv_site_grow` (the texts they make); this module
 
 from __future__ import annotations
 
-import datetime
 import json
 import os
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -58,6 +57,7 @@ from perfwatch.adapters.asv_site_cache import (
     file_stamp,
     input_stamps,
 )
+from perfwatch.adapters.asv_site_files import info_text
 from perfwatch.adapters.asv_site_grow import graph_steps, grown_graph, summary_graph, summary_rows
 from perfwatch.adapters.asv_site_plan import Plan, plan_points
 from perfwatch.adapters.asv_site_record import (
@@ -125,17 +125,6 @@ def _index_text(index: dict[str, Any], plan: Plan) -> str:
     return json.dumps(index)
 
 
-def _info_text(asv_version: str) -> str:
-    """asv's info.json (``asv_site_files.info_text``) without importing asv."""
-    delta = datetime.datetime.now(datetime.UTC) - datetime.datetime(1970, 1, 1,
-                                                                     tzinfo=datetime.UTC)
-    micro = (delta.days * 86400 + delta.seconds) * 10**6 + delta.microseconds
-    stamp, rest = divmod(micro, 1000)
-    stamp += rest >= 500  # asv's util.datetime_to_js_timestamp
-    return json.dumps({"asv-version": asv_version, "timestamp": stamp}, indent=4,
-                      sort_keys=True)
-
-
 def append_site(config: AsvConfig, new: Sequence[ResultsFile], *, levels_for: LevelsFor,
                 positions: Mapping[str, int], localize: Callable[[Path], None],
                 analysed_machines: Collection[str] | None = None) -> SiteReport | None:
@@ -176,7 +165,7 @@ def append_or_refuse(config: AsvConfig, new: Sequence[ResultsFile], *, levels_fo
     out = _Outputs()
     _graph_outputs(config, state, plan, values, index["benchmarks"], levels_for, where, out)
     out.texts["index.json"] = (_index_text(index, plan), True)
-    out.texts["info.json"] = (_info_text(state["asv_version"]), True)
+    out.texts["info.json"] = (info_text(state["asv_version"]), True)
     _write(manifest, out)
     headers.keep_rest()
     headers.save()

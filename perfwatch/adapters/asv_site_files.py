@@ -14,7 +14,7 @@ from typing import Any
 from perfwatch.adapters.asv_paths import graph_file_path
 from perfwatch.adapters.asv_site_cache import OutputManifest
 
-__all__ = ["LOCALISED_MARK", "copy_template", "dump", "index_document", "info_text",
+__all__ = ["LOCALISED_MARK", "asv_version", "copy_template", "dump", "index_document", "info_text",
            "summary_list", "summary_row"]
 
 
@@ -148,10 +148,18 @@ def index_document(conf: Any, *, revisions: Mapping[str, int], tags: Mapping[str
     }
 
 
-def info_text() -> str:
-    from asv import util
+def asv_version() -> str:
     from importlib_metadata import version
 
-    stamp = util.datetime_to_js_timestamp(datetime.datetime.now(datetime.UTC))
-    return json.dumps({"asv-version": version("asv"), "timestamp": stamp}, indent=4,
-                      sort_keys=True)
+    return str(version("asv"))
+
+
+def info_text(version: str) -> str:
+    """asv's ``info.json``: asv's ``version`` and this run's time as asv writes it
+    (``util.datetime_to_js_timestamp``, ported so that an append does not import asv)."""
+    delta = datetime.datetime.now(datetime.UTC) - datetime.datetime(1970, 1, 1,
+                                                                     tzinfo=datetime.UTC)
+    micro = (delta.days * 86400 + delta.seconds) * 10**6 + delta.microseconds
+    stamp, rest = divmod(micro, 1000)
+    stamp += rest >= 500
+    return json.dumps({"asv-version": version, "timestamp": stamp}, indent=4, sort_keys=True)
