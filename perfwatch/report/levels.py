@@ -19,7 +19,8 @@ import numpy as np
 from perfwatch.model import FloatArray, Series
 from perfwatch.stats import dist
 
-__all__ = ["Segment", "commit_medians", "median_interval", "segments", "segments_of"]
+__all__ = ["Segment", "commit_medians", "median_interval", "medians_of", "segments",
+           "segments_of"]
 
 
 @dataclass(frozen=True)
@@ -50,17 +51,25 @@ def median_interval(values: FloatArray, confidence: float = 0.95) -> tuple[float
     return (float(x[k - 1]), float(x[n - k]))
 
 
-@functools.lru_cache(maxsize=4096)  # a publish asks for each series' medians 3 times, apart
-def _medians(series: Series) -> FloatArray:
-    out = np.full(len(series.samples), np.nan, dtype=np.float64)
+def medians_of(samples: Sequence[FloatArray]) -> FloatArray:
+    """The median of each array (NaN for an empty one), as ``np.median`` gives it.
+
+    Vectorised: arrays of one size are stacked and reduced at once.
+    """
+    out = np.full(len(samples), np.nan, dtype=np.float64)
     by_size: dict[int, list[int]] = {}
-    for i, s in enumerate(series.samples):
+    for i, s in enumerate(samples):
         if s.size:
             by_size.setdefault(int(s.size), []).append(i)
-    for rows in by_size.values():
-        size = series.samples[rows[0]].size  # concatenate + reshape: much faster than stack
-        block = np.concatenate([series.samples[i] for i in rows]).reshape(len(rows), size)
-        out[rows] = np.median(block, axis=1)
+    for size, rows in by_size.items():  # concatenate + reshape: much faster than stack
+        block = np.concatenate([samples[i] for i in rows]).reshape(len(rows), size)
+        out[rows] = np.median(block.astype(np.float64, copy=False), axis=1)
+    return out
+
+
+@functools.lru_cache(maxsize=4096)  # a publish asks for each series' medians 3 times, apart
+def _medians(series: Series) -> FloatArray:
+    out = medians_of(series.samples)
     out.setflags(write=False)
     return out
 

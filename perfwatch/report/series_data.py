@@ -22,6 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from perfwatch.model import Commit, FloatArray
+from perfwatch.report.levels import medians_of
 
 __all__ = ["SIGNIFICANT", "data_lines"]
 
@@ -58,18 +59,10 @@ def _median(values: list[float]) -> float:
 
 def _medians(samples: Sequence[FloatArray]) -> list[float]:
     """Median of each array (NaN for an empty one). Few rows (an appended commit): one by
-    one; many: arrays of one size are reduced at once (the same values: a test compares)."""
+    one; many: :func:`perfwatch.report.levels.medians_of` (the same values: a test compares)."""
     if len(samples) < _FEW:
         return [_median(np.asarray(s, dtype=np.float64).tolist()) for s in samples]
-    out = np.full(len(samples), np.nan)
-    by_size: dict[int, list[int]] = {}
-    for i, s in enumerate(samples):
-        if s.size:
-            by_size.setdefault(int(s.size), []).append(i)
-    for size, rows in by_size.items():
-        block = np.concatenate([samples[i] for i in rows]).reshape(len(rows), size)
-        out[rows] = np.median(block.astype(np.float64, copy=False), axis=1)
-    return list(out.tolist())
+    return list(medians_of(samples).tolist())
 
 
 def data_lines(commits: Sequence[Commit], samples: Sequence[FloatArray], start: int = 0) -> str:
