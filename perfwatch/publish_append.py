@@ -63,7 +63,7 @@ from perfwatch.publish_pages import (
     write_overview,
 )
 from perfwatch.publish_snapshot import data_file_paths, list_results
-from perfwatch.report.levels import Segment, segments_of
+from perfwatch.report.levels import Segment, medians_of, segments_of
 from perfwatch.stats.incremental import DetectionState, append_commit
 
 __all__ = ["Appended", "try_append"]
@@ -174,10 +174,12 @@ def _grow_arrays(state: PublishState, growth: _Growth) -> _Grown:
     added = len(growth.commits) - old
     measured = np.zeros((added, n_series), dtype=np.bool_)
     medians = np.full((n_series, added), np.nan)
-    for i, by_pos in growth.samples.items():
-        for pos, values in by_pos.items():
-            measured[pos - old, i] = True
-            medians[i, pos - old] = np.median(values)
+    cells = [(i, pos - old, values) for i, by_pos in growth.samples.items()
+             for pos, values in by_pos.items()]
+    if cells:  # the full publish's commit_medians does the same arithmetic
+        rows, cols, values = zip(*cells, strict=True)
+        measured[cols, rows] = True
+        medians[rows, cols] = medians_of(values)
     has = np.concatenate([state.measured, measured])
     return _Grown(has, np.concatenate([state.medians, medians], axis=1),
                   [np.flatnonzero(row).tolist() for row in np.ascontiguousarray(has.T)])
