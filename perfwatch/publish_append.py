@@ -56,6 +56,7 @@ from perfwatch.publish_pages import (
     commit_url,
     hardware_shell,
     hardware_slug,
+    profile_groups,
     series_data_lines,
     series_links,
     series_shell,
@@ -239,15 +240,13 @@ def _detect(state: PublishState, growth: _Growth, grown: _Grown,
 
 def _write_pages(config: AsvConfig, root: Path, metas: Sequence[SeriesMeta], old: int,
                  growth: _Growth, grown: _Grown, found: _Detected, paths: Sequence[Path]
-                 ) -> int:
+                 ) -> list[str]:
     """Append each series' new commits to its data file; rewrite the page shells and the
-    hardware pages. The number of files written."""
+    hardware pages. The files written (relative to ``root``)."""
     commits = growth.commits
-    groups: dict[tuple[str, tuple[str, ...] | None], list[int]] = defaultdict(list)
-    for i, m in enumerate(metas):
-        groups[(m.key.benchmark, m.key.params)].append(i)
+    groups = profile_groups([m.key for m in metas])
     head = [_EMPTY] * old
-    written = 0
+    written = []
     for i, m in enumerate(metas):
         new = growth.samples.get(i, {})
         lines = series_data_lines(commits, head + [new.get(p, _EMPTY)
@@ -255,18 +254,19 @@ def _write_pages(config: AsvConfig, root: Path, metas: Sequence[SeriesMeta], old
         with open(paths[i], "a", encoding="utf-8") as f:
             f.write(lines)
         links = series_links(root, m.key, len(groups[(m.key.benchmark, m.key.params)]))
-        write_in_place(root / "series" / f"{series_slug(m.key)}.html", series_shell(
+        shell = f"series/{series_slug(m.key)}.html"
+        write_in_place(root / shell, series_shell(
             config, m.key, m.unit, m.direction, commits, grown.medians[i],
             found.by_key.get(m.key, []), found.segs[m.key], links))
-        written += 2
+        written += [paths[i].relative_to(root).as_posix(), shell]
     for members in groups.values():
         if len(members) < 2:
             continue
-        shell = hardware_shell([HardwareMember(
+        page = f"hardware/{hardware_slug(metas[members[0]].key)}.html"
+        write_in_place(root / page, hardware_shell([HardwareMember(
             metas[i].key, metas[i].unit, commits, grown.medians[i],
-            found.by_key.get(metas[i].key, []), found.segs[metas[i].key]) for i in members])
-        write_in_place(root / "hardware" / f"{hardware_slug(metas[members[0]].key)}.html", shell)
-        written += 1
+            found.by_key.get(metas[i].key, []), found.segs[metas[i].key]) for i in members]))
+        written.append(page)
     return written
 
 
@@ -321,21 +321,19 @@ def _finish(config: AsvConfig, state: PublishState, listing: Mapping[str, tuple[
             growth: _Growth, grown: _Grown, metas: Sequence[SeriesMeta], found: _Detected,
             paths: Sequence[Path], site: SiteReport) -> Appended:
     old = len(state.commits)
+    index = {m.key: i for i, m in enumerate(metas)}
     findings = Findings(growth.commits, {m.key: m.direction for m in metas},
                         lambda key: grown.medians[index[key]], found.by_key, found.segs)
-    index = {m.key: i for i, m in enumerate(metas)}
     listed = write_regressions(config, findings, series_slug,
                                lambda sha: commit_url(config, sha))
     root = config.html_dir / asv_publish.PERFWATCH_DIR
     written = _write_pages(config, root, metas, old, growth, grown, found, paths)
-    PageManifest.forget(root / ".manifest", [p.relative_to(root).as_posix() for p in paths]
-                        + [f"series/{series_slug(m.key)}.html" for m in metas]
-                        + [f"hardware/{hardware_slug(m.key)}.html" for m in metas])
+    PageManifest.forget(root / ".manifest", written)  # the full publish renders them again
     overview = write_overview(config, growth.commits, [m.key for m in metas], found.changes,
                               (), root)
     save_state(state_path(config.results_dir),
                _new_state(state, listing, growth, grown, metas, found.states, paths))
     return Appended(changes=tuple(found.changes), n_series=len(metas),
-                    appended=len(growth.samples), pages_written=written + 1,
+                    appended=len(growth.samples), pages_written=len(written) + 1,
                     regressions_listed=listed, overview=overview, site=site,
                     new_commits=len(growth.commits) - old)

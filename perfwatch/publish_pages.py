@@ -224,12 +224,19 @@ def hardware_slug(key: SeriesKey) -> str:
     return series_slug(SeriesKey(key.benchmark, key.params, "all"))
 
 
+def profile_groups(keys: Sequence[SeriesKey]) -> dict[tuple[str, tuple[str, ...] | None],
+                                                      list[int]]:
+    """The positions in ``keys`` of each benchmark x parameters (one per hardware profile)."""
+    groups: dict[tuple[str, tuple[str, ...] | None], list[int]] = defaultdict(list)
+    for i, key in enumerate(keys):
+        groups[(key.benchmark, key.params)].append(i)
+    return groups
+
+
 def _profile_groups(history: analysis.History) -> dict[tuple[str, tuple[str, ...] | None],
                                                        list[Series]]:
-    groups: dict[tuple[str, tuple[str, ...] | None], list[Series]] = defaultdict(list)
-    for s in history.series:
-        groups[(s.key.benchmark, s.key.params)].append(s)
-    return groups
+    return {g: [history.series[i] for i in members] for g, members
+            in profile_groups([s.key for s in history.series]).items()}
 
 
 def _latest(changes: Sequence[Change]) -> str:
