@@ -56,6 +56,11 @@ document.getElementById('shown').textContent=n;}
 """
 
 
+# Draws figure f into element gd; a click on a point with a URL (a change marker) opens it.
+_DRAW_JS = ("Plotly.newPlot(gd,f.data,f.layout,{responsive:true,displaylogo:false});"
+            "gd.on('plotly_click',function(e){var u=e.points[0].customdata;"
+            "if(typeof u==='string'&&u){window.open(u,'_blank');}});")
+
 # Data files call pwc(row) once per commit (row: label, date, summary, median, samples);
 # pwDraw puts the rows into the figure's traces and axes (see plots.Fill), then draws it.
 _SHELL_JS = """
@@ -68,11 +73,7 @@ s.push('commit '+r[0]+' \u00b7 '+r[1]+(r[2]?'<br>'+r[2]:''));}});
 t.x=x;t.y=y;if(g.k==='medians'){t.text=s;}
 f.layout[g.a].categoryarray=rows.map(function(r){return r[0];});}
 function pwDraw(id,f,fills){fills.forEach(function(g){pwFill(f,g);});
-var gd=document.getElementById(id);
-Plotly.newPlot(gd,f.data,f.layout,{responsive:true,displaylogo:false});
-gd.on('plotly_click',function(e){var u=e.points[0].customdata;
-if(typeof u==='string'&&u){window.open(u,'_blank');}});}
-"""
+var gd=document.getElementById(id);""" + _DRAW_JS + "}\n"
 
 
 @dataclass(frozen=True)
@@ -137,9 +138,7 @@ def figure_html(fig: go.Figure | FigureSpec, div_id: str) -> str:
         spec = pio.to_json(fig, validate=False).replace("</", "<\\/")
     return (f'<div id="{div_id}" class="plot"></div><script>(function(){{'
             f"var f={spec};var gd=document.getElementById('{div_id}');"
-            "Plotly.newPlot(gd,f.data,f.layout,{responsive:true,displaylogo:false});"
-            "gd.on('plotly_click',function(e){var u=e.points[0].customdata;"
-            "if(typeof u==='string'&&u){window.open(u,'_blank');}});})();</script>")
+            f"{_DRAW_JS}}})();</script>")
 
 
 def shell_figure_html(fig: ShellFigure, div_id: str, data: Sequence[DataFile]) -> str:
