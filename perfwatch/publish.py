@@ -31,6 +31,7 @@ from perfwatch import analysis, stats
 from perfwatch.adapters import asv_publish, asv_site, results_cache
 from perfwatch.adapters.asv_config import AsvConfig
 from perfwatch.adapters.asv_results import ResultsDir, scan_results_dir
+from perfwatch.adapters.asv_site_cache import input_stamps
 from perfwatch.adapters.asv_site_files import LOCALISED_MARK
 from perfwatch.adapters.publish_cache import PageManifest, sources_hash
 from perfwatch.model import Change, SeriesKey
@@ -48,7 +49,7 @@ from perfwatch.publish_pages import (
     write_overview,
     write_series_pages,
 )
-from perfwatch.publish_snapshot import capture_state, list_results, state_stamp
+from perfwatch.publish_snapshot import capture_state, state_stamp
 from perfwatch.report.levels import Segment, commit_medians, segments
 from perfwatch.stats.incremental import DetectionState
 
@@ -200,9 +201,9 @@ def _append_stamp(config: AsvConfig, options: PublishOptions) -> dict[str, str] 
     return state_stamp(config, detector=detector_id(), renderer=renderer_id())
 
 
-def _listing(config: AsvConfig) -> dict[str, tuple[int, int]] | None:
+def _listing(config: AsvConfig) -> dict[str, str] | None:
     try:
-        return list_results(config.results_dir)
+        return input_stamps(config.results_dir)
     except OSError:
         return None  # the full publish says what is wrong with the results directory
 

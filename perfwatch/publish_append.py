@@ -37,6 +37,7 @@ from perfwatch.adapters.asv_config import AsvConfig
 from perfwatch.adapters.asv_results import ResultsFile, load_results_file
 from perfwatch.adapters.asv_site import SiteReport
 from perfwatch.adapters.asv_site_append import append_site
+from perfwatch.adapters.asv_site_cache import input_stamps
 from perfwatch.adapters.git_log import commits_after
 from perfwatch.adapters.publish_cache import PageManifest, write_in_place
 from perfwatch.adapters.publish_state import (
@@ -63,7 +64,7 @@ from perfwatch.publish_pages import (
     series_slug,
     write_overview,
 )
-from perfwatch.publish_snapshot import data_file_paths, list_results
+from perfwatch.publish_snapshot import data_file_paths
 from perfwatch.report.levels import Segment, medians_of, segments_of
 from perfwatch.stats.incremental import DetectionState, append_commit
 
@@ -94,7 +95,7 @@ class _Growth:
     samples: dict[int, dict[int, FloatArray]]  # series index -> position -> samples
 
 
-def _new_files(state: PublishState, listing: Mapping[str, tuple[int, int]]
+def _new_files(state: PublishState, listing: Mapping[str, str]
                ) -> list[tuple[str, str]] | None:
     """(relative path, machine) of the new result files; None if anything else changed."""
     for rel, stamp in state.files.items():
@@ -104,7 +105,8 @@ def _new_files(state: PublishState, listing: Mapping[str, tuple[int, int]]
     for rel in sorted(set(listing) - set(state.files)):
         folder, _, name = rel.partition("/")
         machine = state.machine_dirs.get(folder)
-        if machine is None or name in ("machine.json", "benchmarks.json"):
+        if machine is None or name in ("machine.json", "benchmarks.json") \
+                or "/" in name or not name.endswith(".json"):
             return None
         new.append((rel, machine))
     return new
@@ -270,7 +272,7 @@ def _write_pages(config: AsvConfig, root: Path, metas: Sequence[SeriesMeta], old
     return written
 
 
-def _new_state(state: PublishState, listing: Mapping[str, tuple[int, int]], growth: _Growth,
+def _new_state(state: PublishState, listing: Mapping[str, str], growth: _Growth,
                grown: _Grown, metas: Sequence[SeriesMeta], states: Sequence[DetectionState | None],
                paths: Sequence[Path]) -> PublishState:
     sizes = np.array([p.stat().st_size for p in paths], dtype=np.int64)
@@ -287,7 +289,7 @@ def try_append(config: AsvConfig, *, stamp: Mapping[str, str]) -> Appended | Non
     state = load_state(state_path(config.results_dir))
     if state is None or dict(state.stamp) != dict(stamp):
         return None
-    listing = list_results(config.results_dir)
+    listing = input_stamps(config.results_dir)
     new = _new_files(state, listing)
     if not new:
         return None
@@ -310,14 +312,14 @@ def try_append(config: AsvConfig, *, stamp: Mapping[str, str]) -> Appended | Non
     site = append_site(config, files, levels_for=levels_for(found.segs),
                        positions={c.sha: i for i, c in enumerate(growth.commits)},
                        localize=asv_publish.localize_index,
-                       analysed_machines=set(state.machine_dirs.values()))
+                       analysed_machines=set(state.machine_dirs.values()), inputs=listing)
     if site is None:
         return None
     # -- from here on, files are written
     return _finish(config, state, listing, growth, grown, metas, found, paths, site)
 
 
-def _finish(config: AsvConfig, state: PublishState, listing: Mapping[str, tuple[int, int]],
+def _finish(config: AsvConfig, state: PublishState, listing: Mapping[str, str],
             growth: _Growth, grown: _Grown, metas: Sequence[SeriesMeta], found: _Detected,
             paths: Sequence[Path], site: SiteReport) -> Appended:
     old = len(state.commits)

@@ -5,7 +5,6 @@ state is valid for, and the state itself (:mod:`perfwatch.adapters.publish_state
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -23,35 +22,7 @@ from perfwatch.publish_pages import SERIES_DATA_DIR, series_slug
 from perfwatch.report.levels import commit_medians
 from perfwatch.stats.incremental import DetectionState
 
-__all__ = ["capture_state", "data_file_paths", "list_results", "state_stamp"]
-
-_CONTENT_KEYED = ("machine.json", "benchmarks.json")  # asv rewrites them on every run
-
-
-def list_results(results_dir: Path) -> dict[str, tuple[int, int]]:
-    """Every ``*.json`` of the results directory and its machine folders: (size, mtime) of
-    a result file (one ``stat``, nothing read); (size, a hash of the bytes) of
-    ``benchmarks.json`` and ``machine.json``, which ``asv run`` rewrites each time."""
-    out: dict[str, tuple[int, int]] = {"benchmarks.json": _content(results_dir / "benchmarks.json")}
-    with os.scandir(results_dir) as top:
-        subs = sorted(e.name for e in top if e.is_dir() and not e.name.startswith("."))
-    for sub in subs:
-        with os.scandir(results_dir / sub) as entries:
-            for e in entries:
-                if not e.name.endswith(".json") or e.name.startswith("."):
-                    continue
-                if e.name in _CONTENT_KEYED:
-                    out[f"{sub}/{e.name}"] = _content(Path(e.path))
-                elif e.is_file():
-                    st = e.stat()
-                    out[f"{sub}/{e.name}"] = (st.st_size, st.st_mtime_ns)
-    return out
-
-
-def _content(path: Path) -> tuple[int, int]:
-    data = path.read_bytes()
-    return len(data), int.from_bytes(hashlib.sha256(data).digest()[:7], "big")
-
+__all__ = ["capture_state", "data_file_paths", "state_stamp"]
 
 def state_stamp(config: AsvConfig, *, detector: str, renderer: str) -> dict[str, str]:
     """What a state is valid for: perfwatch's code, the asv configuration, the paths."""
@@ -73,7 +44,7 @@ def data_file_paths(root: Path, metas: Sequence[SeriesMeta]) -> list[Path]:
 
 
 def capture_state(config: AsvConfig, *, stamp: Mapping[str, str],
-                  listing: Mapping[str, tuple[int, int]], rd: ResultsDir, history: History,
+                  listing: Mapping[str, str], rd: ResultsDir, history: History,
                   states: Sequence[DetectionState | None]) -> None:
     """Save what the next :func:`try_append` starts from, after a full publish of ``rd``
     (listed as ``listing`` before it was read) analysed as ``history``."""

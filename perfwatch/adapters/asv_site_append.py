@@ -127,30 +127,34 @@ def _index_text(index: dict[str, Any], plan: Plan) -> str:
 
 def append_site(config: AsvConfig, new: Sequence[ResultsFile], *, levels_for: LevelsFor,
                 positions: Mapping[str, int], localize: Callable[[Path], None],
-                analysed_machines: Collection[str] | None = None) -> SiteReport | None:
+                analysed_machines: Collection[str] | None = None,
+                inputs: Mapping[str, str] | None = None) -> SiteReport | None:
     """Add the result files ``new`` to the site ``write_site`` (or this function) wrote last,
     as ``write_site`` would on all the results; None (nothing written) when that cannot be
     done by appending (see the module docstring): then call ``write_site``.
 
     Same arguments as ``write_site``; ``localize`` and ``analysed_machines`` are not needed
     here (the template is in place; weights only serve asv's step detection, never used on
-    this path).
+    this path). ``inputs``: :func:`input_stamps` of the results directory, when the caller
+    has just taken them.
     """
     del localize, analysed_machines
     try:
-        return append_or_refuse(config, new, levels_for=levels_for, positions=positions)
+        return append_or_refuse(config, new, levels_for=levels_for, positions=positions,
+                                inputs=inputs)
     except NotAppendable:
         return None
 
 
 def append_or_refuse(config: AsvConfig, new: Sequence[ResultsFile], *, levels_for: LevelsFor,
-                     positions: Mapping[str, int]) -> SiteReport:
+                     positions: Mapping[str, int],
+                     inputs: Mapping[str, str] | None = None) -> SiteReport:
     """:func:`append_site`, raising :class:`NotAppendable` (with the reason) instead of
     returning None."""
     state = load_state(config)
     if not new or not state:
         raise NotAppendable("no new result files" if state else "no record of the last write")
-    now = input_stamps(config.results_dir)
+    now = input_stamps(config.results_dir) if inputs is None else inputs
     same_sources(config, state, new, now)
     manifest = OutputManifest(config.results_dir, config.html_dir)
     if not manifest.known("index.json") or not manifest.on_disk():

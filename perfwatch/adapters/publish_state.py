@@ -4,7 +4,7 @@ One ``.npz`` file, ``<results_dir>/.perfwatch/publish-state.v1.npz`` (no pickles
 
 - ``header``: a JSON document: the ``stamp`` the state is valid for (code and
   configuration identities), the analysed ``branch``, the result files seen (relative
-  path -> size, mtime) and each machine folder's machine name, the analysed ``commits``
+  path -> its stamp, `asv_site_cache.input_stamps`) and each machine folder's machine name, the analysed ``commits``
   (sha, committer time, summary), the series (benchmark, parameters, machine label,
   unit, direction), the machine labels of (machine, environment) and the benchmark
   versions that count;
@@ -61,7 +61,7 @@ class SeriesMeta:
 class PublishState:
     stamp: Mapping[str, str]
     branch: str
-    files: Mapping[str, tuple[int, int]]  # result file (relative path) -> (size, mtime_ns)
+    files: Mapping[str, str]  # every input file (relative path) -> its stamp (input_stamps)
     machine_dirs: Mapping[str, str]  # machine folder -> machine name (machine.json)
     commits: tuple[Commit, ...]
     series: tuple[SeriesMeta, ...]
@@ -81,7 +81,7 @@ def state_path(results_dir: Path) -> Path:
 def _header(state: PublishState) -> str:
     return json.dumps({
         "format": STATE_FORMAT, "version": STATE_VERSION, "stamp": dict(state.stamp),
-        "branch": state.branch, "files": {k: list(v) for k, v in state.files.items()},
+        "branch": state.branch, "files": dict(state.files),
         "machine_dirs": dict(state.machine_dirs),
         "commits": [[c.sha, int(c.date.timestamp()), c.summary] for c in state.commits],
         "series": [[m.key.benchmark, None if m.key.params is None else list(m.key.params),
@@ -132,7 +132,7 @@ def load_state(path: Path) -> PublishState | None:
         states = tuple(found.get(str(i)) for i in range(len(series)))
         return PublishState(
             stamp=head["stamp"], branch=head["branch"],
-            files={k: (int(v[0]), int(v[1])) for k, v in head["files"].items()},
+            files={str(k): str(v) for k, v in head["files"].items()},
             machine_dirs=head["machine_dirs"], commits=commits, series=series,
             labels={(m, e): label for m, e, label in head["labels"]},
             versions=head["versions"], measured=arrays["measured"], medians=arrays["medians"],
