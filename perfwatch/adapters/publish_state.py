@@ -5,9 +5,9 @@ One ``.npz`` file, ``<results_dir>/.perfwatch/publish-state.v1.npz`` (no pickles
 - ``header``: a JSON document: the ``stamp`` the state is valid for (code and
   configuration identities), the analysed ``branch``, the files of the results directory
   (relative path -> stamp, ``asv_site_cache.input_stamps``) and each machine folder's
-  machine name, the analysed ``commits`` (sha, committer time, summary), the series (benchmark, parameters, machine label,
-  unit, direction), the machine labels of (machine, environment) and the benchmark
-  versions that count;
+  machine name, the analysed ``commits`` (sha, committer time, summary), the series
+  (benchmark, parameters, machine label, unit, direction), the machine labels of
+  (machine, environment) and the benchmark versions that count;
 - ``measured`` (commits x series, bool): whether a series has samples at a commit;
 - ``medians`` (series x commits, float64): per-commit medians (NaN: no result);
 - ``lone_series``, ``lone_offsets``, ``lone_flat``: the samples of each series measured at
