@@ -50,11 +50,9 @@ class Candidate:
     previous: int  # position of the last measured commit at the old level
 
 
-def candidates_of(series: Series, points: Sequence[stats.ChangePoint],
-                  measured: Sequence[int] | None = None) -> list[Candidate]:
-    """``points`` (indices among the measured commits) placed in ``series.commits``;
-    ``measured``: the series' measured positions when the caller has them."""
-    return placed(series, series.measured if measured is None else measured, points)
+def candidates_of(series: Series, points: Sequence[stats.ChangePoint]) -> list[Candidate]:
+    """``points`` (indices among the measured commits) placed in ``series.commits``."""
+    return placed(series, series.measured, points)
 
 
 def placed(series: SeriesInfo, measured: Sequence[int],
