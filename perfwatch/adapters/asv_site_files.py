@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime
+import itertools
 import json
 import os
 import shutil
@@ -14,8 +15,17 @@ from typing import Any
 from perfwatch.adapters.asv_paths import graph_file_path
 from perfwatch.adapters.asv_site_cache import OutputManifest
 
-__all__ = ["LOCALISED_MARK", "asv_version", "copy_template", "dump", "index_document", "info_text",
-           "summary_list", "summary_row"]
+__all__ = [
+    "LOCALISED_MARK",
+    "asv_version",
+    "copy_template",
+    "dump",
+    "graph_summary_rows",
+    "index_document",
+    "info_text",
+    "summary_list",
+    "summary_row",
+]
 
 
 def dump(data: Any) -> str:
@@ -69,25 +79,37 @@ def copy_template(html_dir: Path, manifest: OutputManifest,
 
 def summary_list(benchmarks: Mapping[str, Any], graphs: Any) -> dict[str, list[Any]]:
     """asv's ``SummaryList.publish`` rows per file (from the graphs' steps)."""
-    from asv.plugins.summarylist import benchmark_param_iter
-
     results: dict[str, list[Any]] = {}
     for name, benchmark in sorted(benchmarks.items()):
-        for idx, values in benchmark_param_iter(benchmark):
-            pretty = benchmark.get("pretty_name") or name
-            if idx is not None:
-                pretty = f"{pretty}({', '.join(values)})"
-            for graph in graphs.get_graph_group(name):
-                steps = graph.get_steps()
-                if idx is not None and steps:
-                    steps = steps[idx]
-                row = summary_row(steps)
-                row.update(name=name, idx=idx, pretty_name=pretty)
-                path = graph_file_path(graph.params, "summary") + ".json"
-                results.setdefault(path, []).append(
-                    {k: row[k] for k in ("name", "idx", "pretty_name", "last_rev", "last_value",
-                                         "last_err", "prev_value", "change_rev")})
+        for graph in graphs.get_graph_group(name):
+            path = graph_file_path(graph.params, "summary") + ".json"
+            results.setdefault(path, []).extend(
+                graph_summary_rows(name, benchmark, graph.get_steps()))
     return {p: sorted(rows, key=lambda x: (x["name"], x["idx"])) for p, rows in results.items()}
+
+
+_SUMMARY_KEYS = ("name", "idx", "pretty_name", "last_rev", "last_value", "last_err",
+                 "prev_value", "change_rev")
+
+
+def graph_summary_rows(name: str, benchmark: Mapping[str, Any], steps: Any
+                       ) -> list[dict[str, Any]]:
+    """asv's summary-list rows of one graph of benchmark ``name``: one per parameter
+    combination (asv's ``benchmark_param_iter``); ``steps`` as asv's ``get_steps`` gives
+    them (one list, or one per combination for a parameterised benchmark)."""
+    combos: list[tuple[int | None, tuple[Any, ...]]] = (
+        list(enumerate(itertools.product(*benchmark["params"]))) if benchmark["params"]
+        else [(None, ())])
+    out = []
+    for idx, values in combos:
+        pretty = benchmark.get("pretty_name") or name
+        if idx is not None:
+            pretty = f"{pretty}({', '.join(values)})"
+        mine = steps[idx] if idx is not None and steps else steps
+        row = summary_row(mine)
+        row.update(name=name, idx=idx, pretty_name=pretty)
+        out.append({k: row[k] for k in _SUMMARY_KEYS})
+    return out
 
 
 def summary_row(steps: Any) -> dict[str, Any]:

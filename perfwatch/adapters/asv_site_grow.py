@@ -8,7 +8,6 @@ with steps from perfwatch's segments on the graph's arrays.
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -32,7 +31,7 @@ from perfwatch.adapters.asv_site import (
     steps_from_arrays,
 )
 from perfwatch.adapters.asv_site_cache import GraphValues
-from perfwatch.adapters.asv_site_files import summary_row
+from perfwatch.adapters.asv_site_files import graph_summary_rows
 from perfwatch.adapters.asv_site_plan import Touched
 from perfwatch.model import FloatArray
 
@@ -152,24 +151,8 @@ def graph_steps(row: Mapping[str, Any], revs: IntArray, vals: FloatArray,
 
 def summary_rows(row: Mapping[str, Any], steps: list[Steps], benchmark: Mapping[str, Any]
                  ) -> list[dict[str, Any]]:
-    """asv's summary-list rows of one graph (``asv_site_files.summary_list``)."""
-    name = row["b"]
-    combos = [(None, ())] if not benchmark["params"] else \
-        list(enumerate(itertools.product(*benchmark["params"])))
-    out = []
-    for idx, values in combos:
-        pretty = benchmark.get("pretty_name") or name
-        if idx is not None:
-            pretty = f"{pretty}({', '.join(values)})"
-        mine: Any = steps[0] if row["s"] else steps
-        if idx is not None and mine:
-            mine = mine[idx]
-        found = summary_row(mine)
-        found.update(name=name, idx=idx, pretty_name=pretty)
-        out.append({k: found[k] for k in ("name", "idx", "pretty_name", "last_rev",
-                                          "last_value", "last_err", "prev_value",
-                                          "change_rev")})
-    return out
+    """asv's summary-list rows of one recorded graph (``steps``: one list per data series)."""
+    return graph_summary_rows(row["b"], benchmark, steps[0] if row["s"] else steps)
 
 
 def summary_graph(paths: Sequence[str], rows: Sequence[Mapping[str, Any]],
