@@ -51,6 +51,7 @@ from perfwatch.analysis import suite_changes
 from perfwatch.detect_candidates import Candidate, placed
 from perfwatch.errors import PerfwatchError
 from perfwatch.model import Change, Commit, FloatArray, SeriesKey
+from perfwatch.publish_detect import extend_state
 from perfwatch.publish_findings import Findings, levels_for, write_regressions
 from perfwatch.publish_pages import (
     HardwareMember,
@@ -66,7 +67,7 @@ from perfwatch.publish_pages import (
 )
 from perfwatch.publish_snapshot import data_file_paths
 from perfwatch.report.levels import Segment, medians_of, segments_of
-from perfwatch.stats.incremental import DetectionState, append_commit
+from perfwatch.stats.incremental import DetectionState
 
 __all__ = ["Appended", "try_append"]
 
@@ -154,10 +155,8 @@ def _extend_states(state: PublishState, growth: _Growth, measured: Sequence[Sequ
         s = out[i]
         if s is None or s.levels.size != len(measured[i]) - len(by_pos):
             return None
-        try:
-            for pos in sorted(by_pos):
-                s, _ = append_commit(s, np.asarray(by_pos[pos], np.float64))
-        except ValueError:
+        s = extend_state(s, (by_pos[pos] for pos in sorted(by_pos)))
+        if s is None:
             return None
         out[i] = s
     return out

@@ -24,7 +24,7 @@ incremental detector, which may differ from a full re-detection of the grown his
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,13 +34,13 @@ from perfwatch import analysis
 from perfwatch.adapters.detection_cache import load_cache, save_cache
 from perfwatch.detect_candidates import candidates_of, find_candidates
 from perfwatch.errors import ResultsFormatError
-from perfwatch.model import Change, Series, SeriesKey
+from perfwatch.model import Change, FloatArray, Series, SeriesKey
 from perfwatch.stats.batch import levels_matrix
 from perfwatch.stats.changepoint import ChangePoint
 from perfwatch.stats.incremental import DetectionState, append_commit
 from perfwatch.stats.levels import commit_levels, robust_scale
 
-__all__ = ["MAX_APPEND", "DetectOutcome", "cache_path", "detect_incremental"]
+__all__ = ["MAX_APPEND", "DetectOutcome", "cache_path", "detect_incremental", "extend_state"]
 
 MAX_APPEND = 3  # more new commits than this in one series: analysed in full
 
@@ -111,11 +111,12 @@ def _initial_state(series: Series, measured: list[int], points: list[ChangePoint
                           robust_scale(levels.values))
 
 
-def _extend(state: DetectionState, series: Series, new: list[int]
-            ) -> DetectionState | None:
+def extend_state(state: DetectionState, new: Iterable[FloatArray]) -> DetectionState | None:
+    """``state`` extended by the samples of new commits, oldest first, with the incremental
+    detector; None when it cannot be (then the series is analysed in full)."""
     try:
-        for i in new:
-            state, _ = append_commit(state, np.asarray(series.samples[i], np.float64))
+        for samples in new:
+            state, _ = append_commit(state, np.asarray(samples, np.float64))
     except ValueError:  # e.g. a non-positive median in a log-scale history
         return None
     return state
@@ -148,7 +149,7 @@ class _Run:
             if state is None or state.levels.size != m - back:
                 continue
             if back:
-                state = _extend(state, d.series, d.measured[m - back:])
+                state = extend_state(state, (d.series.samples[i] for i in d.measured[m - back:]))
                 if state is None:
                     return None, None
                 self.appended += 1
